@@ -23,8 +23,6 @@ def test_subprocess_request_to_real_aws_fails_at_the_dead_proxy() -> None:
         "cfg = c.Config(retries={'max_attempts': 1}, connect_timeout=2, read_timeout=2)\n"
         "boto3.client('sts', region_name='us-east-1', config=cfg).get_caller_identity()\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "ProxyConnectionError" in proc.stderr or "proxy" in proc.stderr.lower()

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -33,11 +32,18 @@ COMMAND_MODULES = [
 ]
 
 
-def _debug_enabled(ctx: click.Context | None) -> bool:
+def _debug_enabled(ctx: Any) -> bool:
     if os.environ.get("REVOKE_DEBUG"):
         return True
     obj = ctx.find_root().obj if ctx is not None else None
     return bool(isinstance(obj, Globals) and obj.debug) or "--debug" in sys.argv[1:]
+
+
+def _is_cli_signal(err: BaseException) -> bool:
+    """Exit, Abort and usage errors of Typer (or the click it vendors): not ours to report."""
+    return any(
+        cls.__module__.split(".", 1)[0] in ("typer", "click") for cls in type(err).__mro__[:-2]
+    )
 
 
 def report_error(err: RevokeError) -> None:
@@ -53,34 +59,32 @@ class RevokeGroup(TyperGroup):
     through it. Tracebacks only with `--debug` (or REVOKE_DEBUG=1).
     """
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except RevokeError as err:
             if _debug_enabled(ctx):
                 raise
             report_error(err)
-            raise click.exceptions.Exit(int(err.exit_code)) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
+            raise typer.Exit(int(err.exit_code)) from None
         except KeyboardInterrupt:
             typer.echo("revoke: interrupted", err=True)
-            raise click.exceptions.Exit(130) from None
+            raise typer.Exit(130) from None
         except Exception as err:  # noqa: BLE001 - the boundary: no traceback for users
-            if _debug_enabled(ctx):
+            if _is_cli_signal(err) or _debug_enabled(ctx):
                 raise
             from revoke.aws.errors import translate_exception
 
             translated = translate_exception(err)
             if translated is not None:
                 report_error(translated)
-                raise click.exceptions.Exit(int(translated.exit_code)) from None
+                raise typer.Exit(int(translated.exit_code)) from None
             typer.echo(
                 f"revoke: internal error: {type(err).__name__} (run again with --debug "
                 "for the traceback)",
                 err=True,
             )
-            raise click.exceptions.Exit(1) from None
+            raise typer.Exit(1) from None
 
 
 app = typer.Typer(
@@ -91,6 +95,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -1,0 +1,241 @@
+"""IAM and STS calls the revocation needs, and nothing else.
+
+Reads produce `PrincipalState` (the planner's input); writes take the planner's output.
+Every method translates botocore errors (revoke.aws.errors).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from revoke.aws.errors import aws_errors, error_code
+from revoke.aws.session import WRITE_ATTEMPTS, AwsSession
+from revoke.core.plan import AccessKey, PrincipalState, Quotas
+from revoke.core.policy import MANAGED_POLICY_PATH, MANAGED_POLICY_PREFIX, compact
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        from datetime import timezone
+
+        return str(value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return str(value)
+
+
+def _document(value: Any) -> dict[str, Any]:
+    # botocore decodes IAM policy documents to dicts; some endpoints return the text.
+    if isinstance(value, str):
+        from urllib.parse import unquote
+
+        return json.loads(unquote(value))  # type: ignore[no-any-return]
+    return dict(value)
+
+
+class IamGateway:
+    def __init__(self, session: AwsSession) -> None:
+        self.session = session
+
+    @property
+    def iam(self) -> Any:
+        return self.session.client("iam")
+
+    @property
+    def iam_writer(self) -> Any:
+        return self.session.client("iam", attempts=WRITE_ATTEMPTS)
+
+    def caller_identity(self) -> dict[str, str]:
+        with aws_errors("sts:GetCallerIdentity"):
+            found = self.session.client("sts").get_caller_identity()
+        return {"account": found["Account"], "arn": found["Arn"], "user_id": found["UserId"]}
+
+    def account_quotas(self) -> Quotas:
+        """Fact 17 quotas from GetAccountSummary; documented defaults when unavailable."""
+        import botocore.exceptions
+
+        try:
+            summary = self.iam.get_account_summary()["SummaryMap"]
+        except botocore.exceptions.ClientError as err:
+            if error_code(err) in ("AccessDenied", "NotImplemented", "InvalidAction"):
+                return Quotas()
+            with aws_errors("iam:GetAccountSummary"):
+                raise
+        return Quotas.from_summary(summary)
+
+    # -- reading state -----------------------------------------------------------------
+
+    def read_principal(self, kind: str, name: str, *, with_keys: bool = True) -> PrincipalState:
+        import botocore.exceptions
+
+        state = PrincipalState(kind=kind, name=name)
+        with aws_errors(f"iam:Get{kind.title()} {name}"):
+            try:
+                if kind == "user":
+                    entity = self.iam.get_user(UserName=name)["User"]
+                else:
+                    entity = self.iam.get_role(RoleName=name)["Role"]
+            except botocore.exceptions.ClientError as err:
+                if error_code(err) == "NoSuchEntity":
+                    state.exists = False
+                    return state
+                raise
+            state.arn = entity["Arn"]
+            state.account = entity["Arn"].split(":")[4]
+            state.path = entity.get("Path", "/")
+            state.max_session_duration = entity.get("MaxSessionDuration")
+            state.inline_policies = dict(self._inline_policies(kind, name))
+            state.attached_policies = list(self._attached(kind, name))
+            self._read_fallback(state)
+            if kind == "user" and with_keys:
+                state.access_keys = self.access_keys(name)
+        return state
+
+    def _inline_policies(self, kind: str, name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        if kind == "user":
+            pages = self.iam.get_paginator("list_user_policies").paginate(UserName=name)
+        else:
+            pages = self.iam.get_paginator("list_role_policies").paginate(RoleName=name)
+        for page in pages:
+            for policy_name in page["PolicyNames"]:
+                doc = self.get_inline(kind, name, policy_name)
+                if doc is not None:
+                    yield policy_name, doc
+
+    def _attached(self, kind: str, name: str) -> Iterator[dict[str, str]]:
+        if kind == "user":
+            pages = self.iam.get_paginator("list_attached_user_policies").paginate(UserName=name)
+        else:
+            pages = self.iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+        for page in pages:
+            yield from page["AttachedPolicies"]
+
+    def _read_fallback(self, state: PrincipalState) -> None:
+        from revoke.core.policy import managed_policy_name
+
+        wanted = managed_policy_name(state.kind, state.name)
+        for attached in state.attached_policies:
+            if attached["PolicyName"] == wanted:
+                state.managed_fallback_arn = attached["PolicyArn"]
+                state.managed_fallback_document = self.managed_document(attached["PolicyArn"])
+
+    def managed_document(self, arn: str) -> dict[str, Any]:
+        policy = self.iam.get_policy(PolicyArn=arn)["Policy"]
+        version = self.iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])[
+            "PolicyVersion"
+        ]
+        return _document(version["Document"])
+
+    def get_inline(self, kind: str, name: str, policy_name: str) -> dict[str, Any] | None:
+        import botocore.exceptions
+
+        with aws_errors(f"iam:Get{kind.title()}Policy {name}"):
+            try:
+                if kind == "user":
+                    found = self.iam.get_user_policy(UserName=name, PolicyName=policy_name)
+                else:
+                    found = self.iam.get_role_policy(RoleName=name, PolicyName=policy_name)
+            except botocore.exceptions.ClientError as err:
+                if error_code(err) == "NoSuchEntity":
+                    return None
+                raise
+        return _document(found["PolicyDocument"])
+
+    def access_keys(self, user: str) -> list[AccessKey]:
+        keys = []
+        with aws_errors(f"iam:ListAccessKeys {user}"):
+            for page in self.iam.get_paginator("list_access_keys").paginate(UserName=user):
+                for meta in page["AccessKeyMetadata"]:
+                    keys.append(
+                        AccessKey(
+                            access_key_id=meta["AccessKeyId"],
+                            status=meta["Status"],
+                            created=_iso(meta.get("CreateDate")),
+                        )
+                    )
+        return keys
+
+    def key_last_used(self, key: AccessKey) -> AccessKey:
+        with aws_errors(f"iam:GetAccessKeyLastUsed {key.access_key_id}"):
+            found = self.iam.get_access_key_last_used(AccessKeyId=key.access_key_id)
+        used = found.get("AccessKeyLastUsed", {})
+        key.last_used = _iso(used.get("LastUsedDate"))
+        key.last_used_service = used.get("ServiceName")
+        key.last_used_region = used.get("Region")
+        return key
+
+    def list_names(self, kind: str) -> list[str]:
+        with aws_errors(f"iam:List{kind.title()}s"):
+            paginator = self.iam.get_paginator("list_users" if kind == "user" else "list_roles")
+            key = "Users" if kind == "user" else "Roles"
+            return [e[f"{kind.title()}Name"] for page in paginator.paginate() for e in page[key]]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def put_inline(self, kind: str, name: str, policy_name: str, document: dict[str, Any]) -> None:
+        with aws_errors(f"iam:Put{kind.title()}Policy {name}"):
+            if kind == "user":
+                self.iam_writer.put_user_policy(
+                    UserName=name, PolicyName=policy_name, PolicyDocument=compact(document)
+                )
+            else:
+                self.iam_writer.put_role_policy(
+                    RoleName=name, PolicyName=policy_name, PolicyDocument=compact(document)
+                )
+
+    def delete_inline(self, kind: str, name: str, policy_name: str) -> None:
+        with aws_errors(f"iam:Delete{kind.title()}Policy {name}"):
+            if kind == "user":
+                self.iam_writer.delete_user_policy(UserName=name, PolicyName=policy_name)
+            else:
+                self.iam_writer.delete_role_policy(RoleName=name, PolicyName=policy_name)
+
+    def put_managed(
+        self,
+        kind: str,
+        name: str,
+        policy_name: str,
+        document: dict[str, Any],
+        existing_arn: str | None,
+    ) -> str:
+        """Create (or add a default version to) our managed fallback and attach it."""
+        writer = self.iam_writer
+        text = compact(document)
+        with aws_errors(f"iam managed fallback {policy_name}"):
+            if existing_arn:
+                versions = writer.list_policy_versions(PolicyArn=existing_arn)["Versions"]
+                old = [v for v in versions if not v["IsDefaultVersion"]]
+                if len(versions) >= 5 and old:  # IAM keeps at most 5 versions
+                    oldest = min(old, key=lambda v: v["CreateDate"])
+                    writer.delete_policy_version(
+                        PolicyArn=existing_arn, VersionId=oldest["VersionId"]
+                    )
+                writer.create_policy_version(
+                    PolicyArn=existing_arn, PolicyDocument=text, SetAsDefault=True
+                )
+                return existing_arn
+            arn = writer.create_policy(
+                PolicyName=policy_name,
+                Path=MANAGED_POLICY_PATH,
+                PolicyDocument=text,
+                Description=f"{MANAGED_POLICY_PREFIX}: deny sessions issued before a cutoff",
+            )["Policy"]["Arn"]
+            if kind == "user":
+                writer.attach_user_policy(UserName=name, PolicyArn=arn)
+            else:
+                writer.attach_role_policy(RoleName=name, PolicyArn=arn)
+            return str(arn)
+
+    def delete_managed(self, kind: str, name: str, arn: str) -> None:
+        writer = self.iam_writer
+        with aws_errors(f"iam delete managed fallback {arn}"):
+            if kind == "user":
+                writer.detach_user_policy(UserName=name, PolicyArn=arn)
+            else:
+                writer.detach_role_policy(RoleName=name, PolicyArn=arn)
+            for version in writer.list_policy_versions(PolicyArn=arn)["Versions"]:
+                if not version["IsDefaultVersion"]:
+                    writer.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+            writer.delete_policy(PolicyArn=arn)

@@ -1,0 +1,49 @@
+"""Print results in the chosen format: JSON or text to stdout, tables for people.
+
+JSON and text go to stdout alone (so `| jq` and `while read` are safe); warnings go to
+stderr. rich is imported only when a table is printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import typer
+
+from revoke.cli.context import Globals
+from revoke.core.output import rows_text, to_json
+
+
+def print_table(title: str | None, rows: Sequence[Mapping[str, Any]], columns: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column.replace("_", " "), overflow="fold")
+    for row in rows:
+        table.add_row(*["-" if row.get(c) is None else str(row.get(c)) for c in columns])
+    Console(soft_wrap=False).print(table)
+
+
+def emit(
+    g: Globals,
+    payload: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    columns: list[str],
+    *,
+    title: str | None = None,
+    warnings: Sequence[str] = (),
+) -> None:
+    """Print `payload` as JSON, or `rows` as text/table; warnings also to stderr, always."""
+    if g.output == "json":
+        typer.echo(to_json(payload))
+    elif g.output == "text":
+        text = rows_text(list(rows), columns)
+        if text:
+            typer.echo(text)
+    else:
+        print_table(title, rows, columns)
+    for warning in warnings:
+        g.warn(warning)

@@ -1,0 +1,177 @@
+"""`revoke user NAME...` and `revoke role NAME...`: deny sessions issued before a cutoff."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import typer
+
+from revoke.cli.context import Globals, get_globals
+from revoke.cli.render import emit
+from revoke.core.names import TargetName, parse_target, read_names_file
+from revoke.core.output import TARGET_COLUMNS, target_rows
+from revoke.core.timeparse import parse_cutoff
+from revoke.errors import BadInput
+
+BEFORE_HELP = (
+    "Cutoff: sessions issued before it are denied. now, -30m, -2h, -1d, @EPOCH, or "
+    "ISO 8601 with a zone (2026-11-29T14:00:00Z). Set it at or after the attacker's latest "
+    "session."
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def collect_targets(
+    kind: str, names: list[str], from_file: str | None, *, all_flag: bool = False
+) -> list[TargetName]:
+    raw = list(names)
+    if from_file:
+        try:
+            text = sys.stdin.read() if from_file == "-" else Path(from_file).read_text("utf-8")
+        except OSError as err:
+            raise BadInput(f"cannot read {from_file}: {err.strerror}") from None
+        raw.extend(read_names_file(text))
+    if not raw and not all_flag:
+        raise BadInput(
+            f"no {kind} named",
+            hint=f"revoke {kind} NAME --before now (or --from-file FILE)",
+        )
+    seen: dict[str, TargetName] = {}
+    for entry in raw:
+        target = parse_target(kind, entry)
+        seen.setdefault(target.name.lower(), target)  # IAM names are case-insensitive
+    return list(seen.values())
+
+
+def run_revocation(
+    g: Globals,
+    kind: str,
+    targets: list[TargetName],
+    *,
+    before: str,
+    dry_run: bool,
+    offline: bool,
+    force: bool,
+    verify: bool,
+    allow_future: bool,
+    max_workers: int,
+    all_principals: bool = False,
+) -> None:
+    cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
+    from revoke import revocation
+
+    if offline:
+        if all_principals:
+            raise BadInput("--all needs to list principals: it cannot be used with --offline")
+        result = revocation.offline_plan(kind, targets, cutoff)
+        _finish(g, result)
+        return
+
+    from revoke.aws.iam import IamGateway
+
+    gateway = IamGateway(g.aws())
+    actor = gateway.caller_identity()  # 253 here, before anything, when credentials are bad
+    if all_principals:
+        known = {t.name.lower() for t in targets}
+        targets = targets + [
+            TargetName(kind, n) for n in gateway.list_names(kind) if n.lower() not in known
+        ]
+    g.say(f"planning: {len(targets)} {kind}(s) in account {actor['account']}, cutoff {cutoff}")
+    result = revocation.plan_run(
+        gateway, kind, targets, cutoff, force=force, max_workers=max_workers
+    )
+    result.actor = actor
+    if dry_run or not result.changes:
+        _finish(g, result)
+        return
+    if not g.confirm(
+        f"Write the deny for sessions issued before {cutoff} to {len(result.changes)} "
+        f"{kind}(s) in account {actor['account']}?"
+    ):
+        g.say("nothing changed")
+        _finish(g, result)
+        return
+    revocation.apply_run(gateway, result, max_workers=max_workers)
+    if verify:
+        from revoke.verify import verify_run
+
+        verify_run(g, gateway, result)
+    _finish(g, result)
+
+
+def _finish(g: Globals, result: object) -> None:
+    from revoke.revocation import RunResult
+
+    assert isinstance(result, RunResult)
+    payload = result.to_json()
+    title = f"{'plan' if result.dry_run else 'revocation'}: sessions before {result.cutoff}"
+    emit(
+        g, payload, target_rows(payload), TARGET_COLUMNS, title=title, warnings=payload["warnings"]
+    )
+    if g.output == "table" and result.dry_run:
+        documents = {
+            json.dumps(t.policy_document, indent=2)
+            for t in result.targets
+            if t.policy_document is not None and t.changes
+        }
+        for document in sorted(documents):
+            typer.echo("policy document to be written:")
+            typer.echo(document)
+    code = result.exit_code()
+    if code:
+        raise typer.Exit(int(code))
+
+
+def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
+    def command(
+        ctx: typer.Context,
+        names: list[str] = typer.Argument(None, help=f"{kind.title()} names or ARNs."),
+        before: str = typer.Option(..., "--before", "-b", help=BEFORE_HELP),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Read-only: print the plan."),
+        offline: bool = typer.Option(
+            False, "--offline", help="No AWS call at all: print the rendered policy."
+        ),
+        force: bool = typer.Option(
+            False, "--force", help="Allow moving an existing cutoff earlier (un-revokes)."
+        ),
+        no_verify: bool = typer.Option(False, "--no-verify", help="Skip verification."),
+        from_file: str = typer.Option(
+            None, "--from-file", help="Read names from FILE (- for stdin), one a line."
+        ),
+        all_principals: bool = typer.Option(False, "--all", help=f"Every {kind} in the account."),
+        allow_future: bool = typer.Option(
+            False, "--allow-future", help="Accept a cutoff in the future."
+        ),
+        max_workers: int = typer.Option(
+            8, "--max-workers", min=1, max=64, help="Concurrent IAM calls."
+        ),
+    ) -> None:
+        g = get_globals(ctx)
+        targets = collect_targets(kind, names or [], from_file, all_flag=all_principals)
+        run_revocation(
+            g,
+            kind,
+            targets,
+            before=before,
+            dry_run=dry_run or offline,
+            offline=offline,
+            force=force,
+            verify=not no_verify,
+            allow_future=allow_future,
+            max_workers=max_workers,
+            all_principals=all_principals,
+        )
+
+    command.__doc__ = f"Deny every session of the {kind}(s) issued before --before, then verify it."
+    return command
+
+
+def register(app: typer.Typer) -> None:
+    app.command("user")(_command("user"))
+    app.command("role")(_command("role"))

@@ -1,0 +1,145 @@
+"""Parse the responder's `--before WHEN` into a UTC cutoff, and durations.
+
+WHEN forms (DESIGN.md, command surface): `now`; ISO 8601 with `Z` or an offset; epoch
+seconds as `@1764392400`; a past offset `-30m`, `-2h`, `-1d`. A time without a zone is
+refused: guessing the zone of a cutoff can un-revoke hours of sessions.
+
+The cutoff is written with whole seconds. `DateLessThan` is strict (AWS-FACTS fact 10): a
+token issued at 10:00:00.400 is not denied by a cutoff of 10:00:00, so any fractional
+second is rounded *up*, never truncated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta, timezone
+
+from revoke.errors import BadInput
+
+CUTOFF_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+_RELATIVE = re.compile(r"^-(\d+)\s*([smhdw])$")
+_EPOCH = re.compile(r"^@(\d+(?:\.\d+)?)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Clock skew we accept before calling a cutoff "in the future" (a `now` from another host).
+FUTURE_TOLERANCE = timedelta(seconds=5)
+
+
+def ceil_to_second(moment: datetime) -> datetime:
+    """Round an aware datetime up to the next whole second (fact 10)."""
+    if moment.microsecond:
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
+
+
+def format_cutoff(moment: datetime) -> str:
+    """UTC with `Z`, whole seconds (fact 11)."""
+    return ceil_to_second(moment.astimezone(timezone.utc)).strftime(CUTOFF_FORMAT)
+
+
+def parse_iso(text: str) -> datetime:
+    """ISO 8601 with a zone. Raises BadInput for a naive time, naming the fix."""
+    candidate = text.strip()
+    if candidate.endswith(("z", "Z")):
+        candidate = candidate[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(candidate)
+    except ValueError:
+        raise BadInput(
+            f"cannot read {text!r} as a time",
+            hint="use now, -30m, -2h, -1d, @EPOCH, or ISO 8601 with a zone such as "
+            "2026-11-29T14:00:00Z",
+        ) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise BadInput(
+            f"{text!r} has no time zone",
+            hint=f"add one: {text.strip()}Z for UTC, or an offset such as {text.strip()}+09:00",
+        )
+    return moment
+
+
+def parse_when(
+    text: str,
+    *,
+    now: datetime,
+    allow_future: bool = False,
+) -> datetime:
+    """The exact instant `text` names (aware, UTC), before rounding.
+
+    `now` is passed in (the core does no I/O, and tests need a fixed clock).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    raw = (text or "").strip()
+    if not raw:
+        raise BadInput("--before needs a time", hint="for example --before now")
+    lowered = raw.lower()
+    if lowered == "now":
+        moment = now
+    elif match := _RELATIVE.match(lowered):
+        amount, unit = int(match.group(1)), match.group(2)
+        moment = now - timedelta(seconds=amount * _UNIT_SECONDS[unit])
+    elif match := _EPOCH.match(raw):
+        try:
+            moment = datetime.fromtimestamp(float(match.group(1)), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise BadInput(f"{raw!r} is out of range for a time") from None
+    elif raw.startswith("+"):
+        raise BadInput(
+            f"{raw!r} is in the future",
+            hint="relative cutoffs look back: -30m, -2h, -1d",
+        )
+    elif raw.isdigit():
+        raise BadInput(
+            f"{raw!r} is ambiguous",
+            hint=f"write epoch seconds as @{raw}",
+        )
+    else:
+        moment = parse_iso(raw)
+    moment = moment.astimezone(timezone.utc)
+    if not allow_future and moment > now + FUTURE_TOLERANCE:
+        raise BadInput(
+            f"cutoff {format_cutoff(moment)} is in the future (now is {format_cutoff(now)})",
+            hint="a future cutoff also denies sessions not yet issued; pass --allow-future "
+            "if that is what you want",
+        )
+    return moment
+
+
+def parse_cutoff(text: str, *, now: datetime, allow_future: bool = False) -> str:
+    """`--before WHEN` as the string written into the policy: `YYYY-MM-DDTHH:MM:SSZ`."""
+    return format_cutoff(parse_when(text, now=now, allow_future=allow_future))
+
+
+def cutoff_datetime(cutoff: str) -> datetime:
+    """Read back a cutoff we wrote (or the console wrote) as an aware UTC datetime."""
+    return parse_iso(cutoff).astimezone(timezone.utc)
+
+
+_DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
+
+
+def parse_duration(text: str) -> int:
+    """`43200`, `900s`, `15m`, `12h`, `36h`, `1d` as whole seconds."""
+    match = _DURATION.match((text or "").strip().lower())
+    if not match:
+        raise BadInput(
+            f"cannot read {text!r} as a duration",
+            hint="use seconds (3600) or 15m, 12h, 36h",
+        )
+    amount, unit = int(match.group(1)), match.group(2) or "s"
+    return amount * _UNIT_SECONDS[unit]
+
+
+def human_duration(seconds: float) -> str:
+    """`1h 30m`, `45s`: for messages."""
+    seconds = int(math.ceil(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts[:2])

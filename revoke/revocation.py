@@ -1,0 +1,205 @@
+"""The revocation run: plan (read) -> apply (write) -> read back, for many targets.
+
+Data flows one way (DESIGN.md): names and cutoff -> core planner -> IamGateway writes ->
+verification -> journal. One target's failure is that target's `failed` row; the others
+go on. Reads and writes run in a bounded thread pool (fact 19: IAM throttles per account,
+so the bound stays modest and botocore's standard retries absorb bursts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from revoke.core.names import TargetName
+from revoke.core.plan import (
+    STATUS_APPLIED,
+    STATUS_FAILED,
+    STATUS_PLANNED,
+    Quotas,
+    TargetPlan,
+    failed,
+    plan_target,
+)
+from revoke.core.policy import POLICY_NAME, compact, render_revocation
+from revoke.errors import BadInput, ExitCode, NoCredentials, RevokeError
+from revoke.templates import deny_older_sessions
+
+if TYPE_CHECKING:
+    from revoke.aws.iam import IamGateway
+
+DEFAULT_MAX_WORKERS = 8
+# Failures that are the responder's input, not AWS's answer (exit 2 when nothing else ran).
+INPUT_ERROR_CODES = {"SizeBudget", "BadInput"}
+
+
+@dataclass
+class RunResult:
+    action: str
+    dry_run: bool
+    cutoff: str
+    targets: list[TargetPlan]
+    warnings: list[str] = field(default_factory=list)
+    actor: dict[str, str] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "dry_run": self.dry_run,
+            "cutoff": self.cutoff,
+            "targets": [t.to_json() for t in self.targets],
+            "warnings": self.warnings + [w for t in self.targets for w in t.warnings],
+        }
+
+    @property
+    def changes(self) -> list[TargetPlan]:
+        return [t for t in self.targets if t.changes]
+
+    def exit_code(self) -> ExitCode:
+        failures = [t for t in self.targets if t.status == STATUS_FAILED]
+        if failures and len(failures) < len(self.targets):
+            return ExitCode.PARTIAL
+        if failures:
+            if all(t.error_code in INPUT_ERROR_CODES for t in failures):
+                return ExitCode.BAD_INPUT
+            if any(t.error_code == "NoCredentials" for t in failures):
+                return ExitCode.NO_CREDENTIALS
+            return ExitCode.AWS_FAILURE
+        if any(t.verification.get("status") == "unverified" for t in self.targets):
+            return ExitCode.UNVERIFIED
+        return ExitCode.OK
+
+
+def render_for(cutoff: str) -> dict[str, Any]:
+    return render_revocation(deny_older_sessions(), cutoff)
+
+
+def offline_plan(
+    kind: str, targets: Sequence[TargetName], cutoff: str, action: str = "revoke"
+) -> RunResult:
+    """`--offline`: the exact document each target would get, with no AWS call at all."""
+    document = render_for(cutoff)
+    rows = [
+        TargetPlan(
+            kind=kind,
+            name=t.name,
+            account=t.account,
+            policy_name=POLICY_NAME,
+            policy_document=document,
+            status=STATUS_PLANNED,
+        )
+        for t in targets
+    ]
+    return RunResult(action=action, dry_run=True, cutoff=cutoff, targets=rows)
+
+
+def _row_error(target: TargetName, kind: str, err: RevokeError) -> TargetPlan:
+    code = getattr(err, "code", None)
+    if isinstance(err, BadInput):
+        code = code or "BadInput"
+    elif isinstance(err, NoCredentials):
+        code = "NoCredentials"
+    return failed(kind, target.name, target.account, err.message, code)
+
+
+def map_bounded(fn: Callable[[Any], Any], items: Sequence[Any], max_workers: int) -> list[Any]:
+    """`fn` over items with at most `max_workers` threads, results in input order."""
+    if max_workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+def plan_run(
+    gateway: IamGateway,
+    kind: str,
+    targets: Sequence[TargetName],
+    cutoff: str,
+    *,
+    force: bool = False,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    quotas: Quotas | None = None,
+    action: str = "revoke",
+) -> RunResult:
+    """Read every target's state (read-only calls) and decide what to write."""
+    rendered = render_for(cutoff)
+    quotas = quotas or gateway.account_quotas()
+
+    def plan_one(target: TargetName) -> TargetPlan:
+        try:
+            state = gateway.read_principal(kind, target.name)
+            if target.account and state.account and target.account != state.account:
+                return failed(
+                    kind,
+                    target.name,
+                    target.account,
+                    f"{kind} ARN names account {target.account}, but the credentials in use "
+                    f"are for account {state.account}",
+                    "BadInput",
+                )
+            return plan_target(state, cutoff, rendered, quotas=quotas, force=force)
+        except RevokeError as err:
+            return _row_error(target, kind, err)
+
+    rows = map_bounded(plan_one, list(targets), max_workers)
+    return RunResult(action=action, dry_run=True, cutoff=cutoff, targets=rows)
+
+
+def apply_run(
+    gateway: IamGateway,
+    result: RunResult,
+    *,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    after_apply: Callable[[TargetPlan], None] | None = None,
+) -> RunResult:
+    """Write every planned row, then read it back (verification layer 1)."""
+    result.dry_run = False
+
+    def apply_one(row: TargetPlan) -> TargetPlan:
+        if row.status != STATUS_PLANNED or row.policy_document is None:
+            return row
+        try:
+            if row.mechanism == "managed":
+                row.managed_policy_arn = gateway.put_managed(
+                    row.kind,
+                    row.name,
+                    row.policy_name,
+                    row.policy_document,
+                    row.managed_policy_arn,
+                )
+            else:
+                gateway.put_inline(row.kind, row.name, row.policy_name, row.policy_document)
+            row.status = STATUS_APPLIED
+        except RevokeError as err:
+            row.status = STATUS_FAILED
+            row.error = err.message
+            row.error_code = getattr(err, "code", None) or type(err).__name__
+            return row
+        row.verification = {"status": "unverified", "read_back": read_back(gateway, row)}
+        if row.verification["read_back"]["status"] == "ok":
+            row.verification["status"] = "verified"
+        if after_apply is not None:
+            after_apply(row)
+        return row
+
+    result.targets = map_bounded(apply_one, result.targets, max_workers)
+    return result
+
+
+def read_back(gateway: IamGateway, row: TargetPlan) -> dict[str, Any]:
+    """Layer 1: IAM returns exactly the document we wrote."""
+    found: dict[str, Any] | None
+    try:
+        if row.mechanism == "managed" and row.managed_policy_arn:
+            found = gateway.managed_document(row.managed_policy_arn)
+        else:
+            found = gateway.get_inline(row.kind, row.name, row.policy_name)
+    except RevokeError as err:
+        return {"status": "error", "error": err.message}
+    if found is None:
+        return {"status": "missing"}
+    if row.policy_document is not None and compact(found) == compact(row.policy_document):
+        return {"status": "ok"}
+    return {"status": "mismatch", "found": found}

@@ -1,0 +1,35 @@
+"""Find and load the policy templates in `policies/`.
+
+Installed, they ship inside the wheel as `revoke/policies/` (pyproject force-include);
+in a source checkout (editable install, tests) they are the top-level `policies/`.
+Either way an installed `revoke` finds them from any working directory.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from revoke.core.policy import PolicyTemplate
+
+_PACKAGED = Path(__file__).resolve().parent / "policies"
+_CHECKOUT = Path(__file__).resolve().parent.parent / "policies"
+
+
+def templates_dir() -> Path:
+    for candidate in (_PACKAGED, _CHECKOUT):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f"policy templates not found in {_PACKAGED} or {_CHECKOUT}; reinstall revoke"
+    )
+
+
+@cache
+def load_template(name: str) -> PolicyTemplate:
+    path = templates_dir() / name
+    return PolicyTemplate(name=name, source=path.read_text(encoding="utf-8"))
+
+
+def deny_older_sessions() -> PolicyTemplate:
+    return load_template("deny-older-sessions.json.j2")
