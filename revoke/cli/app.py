@@ -100,6 +100,11 @@ app = typer.Typer(
 )
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a person can answer a prompt (tests replace this)."""
+    return sys.stdin.isatty()
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"revoke {__version__}")
@@ -151,7 +156,7 @@ def _globals(
         journal_path=journal or default_journal_path(),
         yes=yes,
         debug=debug,
-        stdin_isatty=sys.stdin.isatty(),
+        stdin_isatty=stdin_is_terminal(),
     )
 
 

@@ -1,0 +1,88 @@
+"""`--before WHEN` parsing (DESIGN.md command surface; AWS-FACTS facts 10 and 11)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from revoke.core.timeparse import (
+    cutoff_datetime,
+    human_duration,
+    parse_cutoff,
+    parse_duration,
+)
+from revoke.errors import BadInput
+
+NOW = datetime(2026, 11, 29, 5, 0, 0, 250000, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        # fact 10: DateLessThan is strict, so a fractional "now" rounds *up*.
+        ("now", "2026-11-29T05:00:01Z"),
+        ("NOW", "2026-11-29T05:00:01Z"),
+        ("-30m", "2026-11-29T04:30:01Z"),
+        ("-2h", "2026-11-29T03:00:01Z"),
+        ("-1d", "2026-11-28T05:00:01Z"),
+        ("2026-11-29T14:00:00+09:00", "2026-11-29T05:00:00Z"),
+        ("2026-11-29T04:59:59.001Z", "2026-11-29T05:00:00Z"),
+        ("2026-11-28T21:00:00-08:00", "2026-11-29T05:00:00Z"),
+        ("2026-11-29 04:00:00z", "2026-11-29T04:00:00Z"),
+        ("@1764392400", "2025-11-29T05:00:00Z"),
+        ("@1764392400.5", "2025-11-29T05:00:01Z"),
+    ],
+)
+def test_when_forms_normalise_to_utc_whole_seconds(when: str, expected: str) -> None:
+    assert parse_cutoff(when, now=NOW) == expected
+
+
+def test_whole_second_now_is_not_moved() -> None:
+    exact = NOW.replace(microsecond=0)
+    assert parse_cutoff("now", now=exact) == "2026-11-29T05:00:00Z"
+
+
+def test_naive_time_is_refused_with_the_zone_to_add() -> None:
+    with pytest.raises(BadInput, match="no time zone") as info:
+        parse_cutoff("2026-11-29T04:00:00", now=NOW)
+    assert info.value.hint is not None and "2026-11-29T04:00:00Z" in info.value.hint
+
+
+@pytest.mark.parametrize("when", ["2026-11-30T00:00:00Z", "@4102444800"])
+def test_future_cutoff_is_refused_unless_allowed(when: str) -> None:
+    with pytest.raises(BadInput, match="in the future") as info:
+        parse_cutoff(when, now=NOW)
+    assert "--allow-future" in (info.value.hint or "")
+    assert parse_cutoff(when, now=NOW, allow_future=True).endswith("Z")
+
+
+@pytest.mark.parametrize("when", ["", "yesterday", "+2h", "1764392400", "2026-13-01T00:00:00Z"])
+def test_unreadable_times_are_bad_input(when: str) -> None:
+    with pytest.raises(BadInput):
+        parse_cutoff(when, now=NOW)
+
+
+def test_cutoff_round_trips() -> None:
+    assert cutoff_datetime("2026-11-29T05:00:01Z") == datetime(
+        2026, 11, 29, 5, 0, 1, tzinfo=timezone.utc
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("43200", 43200), ("900s", 900), ("15m", 900), ("12h", 43200), ("36h", 129600), ("1d", 86400)],
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "12x", "-5m", "h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(BadInput):
+        parse_duration(text)
+
+
+def test_human_duration() -> None:
+    assert human_duration(45) == "45s"
+    assert human_duration(5400) == "1h 30m"
