@@ -33,3 +33,8 @@ def load_template(name: str) -> PolicyTemplate:
 
 def deny_older_sessions() -> PolicyTemplate:
     return load_template("deny-older-sessions.json.j2")
+
+
+def deny_older_sessions_scp() -> PolicyTemplate:
+    """The organization-wide variant: the same deny as an SCP, with break-glass exemptions."""
+    return load_template("deny-older-sessions-scp.json.j2")

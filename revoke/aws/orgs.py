@@ -1,0 +1,242 @@
+"""AWS Organizations calls for `revoke org` and the account list for fan-out.
+
+Reads produce `OrgState` (the SCP planner's input); writes take the planner's steps.
+Organizations is a global service homed in us-east-1; every call here goes there unless
+an endpoint (the sandbox) is set. Every method translates botocore errors.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from revoke.aws.errors import aws_errors, error_code
+from revoke.aws.session import WRITE_ATTEMPTS, AwsSession
+from revoke.core.policy import compact
+from revoke.core.scp import (
+    SCP_DESCRIPTION,
+    SCP_POLICY_NAME,
+    SCP_TYPE,
+    OrgState,
+    OrgTarget,
+    ScpPolicy,
+)
+
+ORGANIZATIONS_REGION = "us-east-1"
+
+
+def _document(content: Any) -> dict[str, Any] | None:
+    if content is None:
+        return None
+    if isinstance(content, str):
+        try:
+            return json.loads(content)  # type: ignore[no-any-return]
+        except json.JSONDecodeError:
+            return None
+    return dict(content)
+
+
+def _account(entry: dict[str, Any]) -> dict[str, str]:
+    # `State` replaced the deprecated `Status` (ACTIVE | SUSPENDED | PENDING_CLOSURE);
+    # endpoints may return either.
+    return {
+        "id": str(entry["Id"]),
+        "name": str(entry.get("Name") or ""),
+        "state": str(entry.get("State") or entry.get("Status") or "ACTIVE"),
+    }
+
+
+class OrgsGateway:
+    def __init__(self, session: AwsSession) -> None:
+        self.session = session
+
+    @property
+    def orgs(self) -> Any:
+        return self.session.client("organizations", region=ORGANIZATIONS_REGION)
+
+    @property
+    def writer(self) -> Any:
+        return self.session.client(
+            "organizations", attempts=WRITE_ATTEMPTS, region=ORGANIZATIONS_REGION
+        )
+
+    # -- reading -------------------------------------------------------------------------
+
+    def describe_organization(self) -> dict[str, str]:
+        with aws_errors("organizations:DescribeOrganization"):
+            org = self.orgs.describe_organization()["Organization"]
+        return {
+            "id": org["Id"],
+            "management_account": org["MasterAccountId"],
+            "feature_set": org.get("FeatureSet", "ALL"),
+        }
+
+    def root(self) -> dict[str, Any]:
+        with aws_errors("organizations:ListRoots"):
+            roots = self.orgs.list_roots()["Roots"]
+        return dict(roots[0])
+
+    @staticmethod
+    def scp_enabled(root: dict[str, Any]) -> bool:
+        return any(
+            t.get("Type") == SCP_TYPE and t.get("Status") == "ENABLED"
+            for t in root.get("PolicyTypes", [])
+        )
+
+    def find_policy(self, name: str = SCP_POLICY_NAME) -> ScpPolicy | None:
+        """Our SCP by name, with its content and attachments; None if it does not exist."""
+        with aws_errors("organizations:ListPolicies"):
+            for page in self.orgs.get_paginator("list_policies").paginate(Filter=SCP_TYPE):
+                for summary in page["Policies"]:
+                    if summary["Name"] == name:
+                        return self.policy(summary["Id"])
+        return None
+
+    def policy(self, policy_id: str) -> ScpPolicy:
+        with aws_errors(f"organizations:DescribePolicy {policy_id}"):
+            found = self.orgs.describe_policy(PolicyId=policy_id)["Policy"]
+        return ScpPolicy(
+            id=policy_id,
+            arn=found["PolicySummary"].get("Arn"),
+            document=_document(found.get("Content")),
+            targets=self.targets_for_policy(policy_id),
+        )
+
+    def targets_for_policy(self, policy_id: str) -> list[str]:
+        with aws_errors(f"organizations:ListTargetsForPolicy {policy_id}"):
+            pages = self.orgs.get_paginator("list_targets_for_policy").paginate(PolicyId=policy_id)
+            return [t["TargetId"] for page in pages for t in page["Targets"]]
+
+    def policies_for_target(self, target_id: str) -> list[dict[str, str]]:
+        with aws_errors(f"organizations:ListPoliciesForTarget {target_id}"):
+            pages = self.orgs.get_paginator("list_policies_for_target").paginate(
+                TargetId=target_id, Filter=SCP_TYPE
+            )
+            return [
+                {"Id": p["Id"], "Name": p.get("Name", "")}
+                for page in pages
+                for p in page["Policies"]
+            ]
+
+    def list_accounts(self) -> list[dict[str, str]]:
+        with aws_errors("organizations:ListAccounts"):
+            pages = self.orgs.get_paginator("list_accounts").paginate()
+            return [_account(a) for page in pages for a in page["Accounts"]]
+
+    def accounts_under(self, target: OrgTarget) -> list[dict[str, str]]:
+        """Every account the target contains (an OU's nested OUs included)."""
+        if target.kind == "account":
+            with aws_errors(f"organizations:DescribeAccount {target.id}"):
+                return [_account(self.orgs.describe_account(AccountId=target.id)["Account"])]
+        if target.kind == "root":
+            return self.list_accounts()
+        found: list[dict[str, str]] = []
+        parents = [target.id]
+        with aws_errors(f"organizations: accounts under {target.id}"):
+            while parents:
+                parent = parents.pop()
+                pages = self.orgs.get_paginator("list_accounts_for_parent").paginate(
+                    ParentId=parent
+                )
+                found.extend(_account(a) for page in pages for a in page["Accounts"])
+                pages = self.orgs.get_paginator("list_organizational_units_for_parent").paginate(
+                    ParentId=parent
+                )
+                parents.extend(ou["Id"] for page in pages for ou in page["OrganizationalUnits"])
+        return found
+
+    def target_name(self, target: OrgTarget) -> str | None:
+        import botocore.exceptions
+
+        try:
+            if target.kind == "ou":
+                found = self.orgs.describe_organizational_unit(OrganizationalUnitId=target.id)
+                return str(found["OrganizationalUnit"]["Name"])
+            if target.kind == "account":
+                return str(self.orgs.describe_account(AccountId=target.id)["Account"]["Name"])
+        except botocore.exceptions.ClientError as err:
+            with aws_errors(f"organizations: {target.id}"):
+                if error_code(err) in ("AccessDeniedException", "AccessDenied"):
+                    return None
+                raise
+        return "Root"
+
+    def read_state(self, target: OrgTarget | None, caller: dict[str, str]) -> OrgState:
+        """Everything the SCP planner needs; read-only calls."""
+        from revoke.core.scp import principal_of_caller
+
+        org = self.describe_organization()
+        root = self.root()
+        target = target or OrgTarget("root", root["Id"])
+        name = self.target_name(target)
+        policy = self.find_policy()
+        covered = [a for a in self.accounts_under(target) if a["id"] != org["management_account"]]
+        return OrgState(
+            organization_id=org["id"],
+            management_account=org["management_account"],
+            feature_set=org["feature_set"],
+            root_id=root["Id"],
+            scp_enabled=self.scp_enabled(root),
+            target=target,
+            target_name=name,
+            target_scps=self.policies_for_target(target.id),
+            policy=policy,
+            covered_accounts=covered,
+            caller_account=caller.get("account"),
+            caller_principal_arn=principal_of_caller(caller["arn"]) if caller.get("arn") else None,
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def enable_scp(self, root_id: str) -> bool:
+        """Enable SCPs on the root; False if they already were (a concurrent responder)."""
+        import botocore.exceptions
+
+        try:
+            self.writer.enable_policy_type(RootId=root_id, PolicyType=SCP_TYPE)
+        except botocore.exceptions.ClientError as err:
+            if error_code(err) == "PolicyTypeAlreadyEnabledException":
+                return False
+            with aws_errors(f"organizations:EnablePolicyType {root_id}"):
+                raise
+        return True
+
+    def create_policy(self, document: dict[str, Any]) -> str:
+        with aws_errors("organizations:CreatePolicy"):
+            found = self.writer.create_policy(
+                Name=SCP_POLICY_NAME,
+                Description=SCP_DESCRIPTION,
+                Type=SCP_TYPE,
+                Content=compact(document),
+            )
+        return str(found["Policy"]["PolicySummary"]["Id"])
+
+    def update_policy(self, policy_id: str, document: dict[str, Any]) -> None:
+        with aws_errors(f"organizations:UpdatePolicy {policy_id}"):
+            self.writer.update_policy(PolicyId=policy_id, Content=compact(document))
+
+    def attach_policy(self, policy_id: str, target_id: str) -> None:
+        import botocore.exceptions
+
+        try:
+            self.writer.attach_policy(PolicyId=policy_id, TargetId=target_id)
+        except botocore.exceptions.ClientError as err:
+            if error_code(err) == "DuplicatePolicyAttachmentException":
+                return
+            with aws_errors(f"organizations:AttachPolicy {target_id}"):
+                raise
+
+    def detach_policy(self, policy_id: str, target_id: str) -> None:
+        import botocore.exceptions
+
+        try:
+            self.writer.detach_policy(PolicyId=policy_id, TargetId=target_id)
+        except botocore.exceptions.ClientError as err:
+            if error_code(err) == "PolicyNotAttachedException":
+                return
+            with aws_errors(f"organizations:DetachPolicy {target_id}"):
+                raise
+
+    def delete_policy(self, policy_id: str) -> None:
+        with aws_errors(f"organizations:DeletePolicy {policy_id}"):
+            self.writer.delete_policy(PolicyId=policy_id)

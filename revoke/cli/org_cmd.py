@@ -1,0 +1,225 @@
+"""`revoke org` and `revoke lift org`: one SCP denying older sessions in every account."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+
+from revoke.cli.context import Globals, get_globals
+from revoke.cli.render import emit
+from revoke.core.scp import OrgTarget, ScpPlan, parse_exemption, parse_org_target
+from revoke.core.timeparse import parse_cutoff
+
+ORG_COLUMNS = [
+    "kind",
+    "name",
+    "status",
+    "cutoff",
+    "previous_cutoff",
+    "exempt",
+    "accounts",
+    "verification",
+    "detail",
+]
+LIFT_COLUMNS = ["kind", "name", "status", "steps", "detail"]
+
+
+def _rows(plan: ScpPlan) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": plan.target.kind,
+            "name": plan.target.id,
+            "status": plan.status,
+            "cutoff": plan.cutoff,
+            "previous_cutoff": plan.previous_cutoff,
+            "exempt": ", ".join(plan.exemptions) or None,
+            "accounts": len(plan.covered_accounts),
+            "verification": plan.verification.get("status"),
+            "detail": plan.error or plan.reason,
+        }
+    ]
+
+
+def _finish(g: Globals, plan: ScpPlan, requested_cutoff: str, dry_run: bool) -> None:
+    from revoke.organization import exit_code
+
+    payload = {
+        "action": "revoke",
+        "dry_run": dry_run,
+        "cutoff": requested_cutoff,
+        "organization": {
+            "id": plan.organization_id,
+            "management_account": plan.management_account,
+        },
+        "targets": [plan.to_json()],
+        "warnings": list(plan.warnings),
+    }
+    title = f"{'plan' if dry_run else 'organization revocation'}: sessions before {plan.cutoff}"
+    emit(g, payload, _rows(plan), ORG_COLUMNS, title=title, warnings=plan.warnings)
+    if g.output == "table" and dry_run and plan.policy_document is not None:
+        typer.echo(f"service control policy to be written ({plan.size} characters):")
+        typer.echo(json.dumps(plan.policy_document, indent=2))
+    code = exit_code(plan)
+    if code:
+        raise typer.Exit(int(code))
+
+
+def _narrate(g: Globals, steps: list[dict[str, str]], verb: str) -> None:
+    for step in steps:
+        g.say(f"{verb}: {step['action']} {step['target']}")
+
+
+def _journal_ready(g: Globals) -> None:
+    """Evidence first: stop before any change when the journal cannot take a record."""
+    from revoke.journal import Journal
+
+    Journal(g.journal_path).check_writable()
+
+
+def _journal(g: Globals, record: dict[str, Any]) -> None:
+    from revoke.journal import Journal
+
+    Journal(g.journal_path).append(record)
+
+
+def _org_records(g: Globals, target_id: str) -> list[dict[str, Any]]:
+    from revoke.journal import CHANGE_ACTIONS, Journal
+
+    journal = Journal(g.journal_path)
+    return journal.for_target("org", target_id, actions=CHANGE_ACTIONS)
+
+
+def org(
+    ctx: typer.Context,
+    before: str = typer.Option(
+        ...,
+        "--before",
+        "-b",
+        help="Cutoff: sessions issued before it are denied in every covered account.",
+    ),
+    target: str = typer.Option(
+        None, "--target", help="Root (r-...), OU (ou-...) or account ID. Default: the root."
+    ),
+    exempt_principal: list[str] = typer.Option(
+        None,
+        "--exempt-principal",
+        help="Break-glass principal ARN the deny must not touch (repeatable; wildcards: "
+        "arn:aws:iam::*:role/BreakGlass).",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Read-only: print the plan."),
+    offline: bool = typer.Option(
+        False, "--offline", help="No AWS call at all: print the rendered SCP."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Allow moving an existing cutoff earlier (un-revokes)."
+    ),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip verification."),
+    allow_future: bool = typer.Option(
+        False, "--allow-future", help="Accept a cutoff in the future."
+    ),
+) -> None:
+    """Deny sessions issued before --before in every account of the organization (an SCP)."""
+    from revoke.cli.revoke_cmd import utcnow
+
+    g = get_globals(ctx)
+    cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
+    org_target = parse_org_target(target) if target else None
+    exemptions = [parse_exemption(arn) for arn in exempt_principal or []]
+    from revoke import organization
+
+    if offline:
+        plan = organization.offline_plan(org_target, cutoff, exemptions)
+        _finish(g, plan, cutoff, True)
+        return
+
+    from revoke.aws.iam import IamGateway
+    from revoke.aws.orgs import OrgsGateway
+
+    caller = IamGateway(g.aws()).caller_identity()  # 253 here when credentials are bad
+    orgs = OrgsGateway(g.aws())
+    plan = organization.plan_org(orgs, caller, org_target, cutoff, exemptions, force=force)
+    g.say(
+        f"planning: {plan.target.kind} {plan.target.id} of organization "
+        f"{plan.organization_id}, {len(plan.covered_accounts)} member account(s), "
+        f"cutoff {plan.cutoff}"
+    )
+    if dry_run or not plan.changes:
+        _narrate(g, plan.steps, "would call")
+        _finish(g, plan, cutoff, True)
+        return
+    if not g.confirm(
+        f"Deny sessions issued before {plan.cutoff} in {len(plan.covered_accounts)} "
+        f"account(s) under {plan.target.id}?"
+    ):
+        g.say("nothing changed")
+        _finish(g, plan, cutoff, True)
+        return
+    _journal_ready(g)
+    organization.apply_org(orgs, plan)
+    _narrate(g, [s for s in plan.steps if s.get("done")], "done")
+    _journal(g, organization.journal_record(plan, caller))  # failed runs too: lift needs it
+    if not no_verify and plan.status == "applied":
+        organization.verify_org(orgs, plan)
+    _finish(g, plan, cutoff, False)
+
+
+def lift_org(
+    ctx: typer.Context,
+    target: str = typer.Option(
+        None, "--target", help="Root, OU or account the SCP was attached to. Default: the root."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Read-only: print what would change."),
+) -> None:
+    """Undo `revoke org`: restore the previous SCP, or detach and delete ours."""
+    g = get_globals(ctx)
+    org_target = parse_org_target(target) if target else None
+    from revoke import organization
+    from revoke.aws.iam import IamGateway
+    from revoke.aws.orgs import OrgsGateway
+
+    caller = IamGateway(g.aws()).caller_identity()
+    orgs = OrgsGateway(g.aws())
+    if org_target is None:
+        org_target = OrgTarget("root", orgs.root()["Id"])
+    lift = organization.plan_lift(orgs, org_target, _org_records(g, org_target.id))
+    applied = False
+    if not dry_run and lift["status"] == "planned":
+        if g.confirm(
+            f"Lift the organization revocation on {org_target.id}? Sessions issued before "
+            "its cutoff work again in every covered account."
+        ):
+            _journal_ready(g)
+            organization.apply_lift(orgs, lift)
+            _journal(g, organization.lift_record(lift, caller))
+            applied = True
+        else:
+            g.say("nothing changed")
+    _narrate(g, lift["steps"], "done" if applied else "would call")
+    payload = {"action": "lift", "dry_run": not applied, "targets": [lift]}
+    row = {
+        "kind": lift["kind"],
+        "name": lift["name"],
+        "status": lift["status"],
+        "steps": ", ".join(s["action"].split(":")[1] for s in lift["steps"]) or None,
+        "detail": lift.get("error") or lift.get("reason"),
+    }
+    emit(g, payload, [row], LIFT_COLUMNS, title="lift org", warnings=lift["warnings"])
+    if lift["status"] == "failed":
+        raise typer.Exit(int(organization.ExitCode.AWS_FAILURE))
+
+
+def _lift_group(app: typer.Typer) -> typer.Typer:
+    """The `lift` sub-app of lift_cmd when it has one, else one of our own."""
+    for group in app.registered_groups:
+        if group.name == "lift" and group.typer_instance is not None:
+            return group.typer_instance
+    lift_app = typer.Typer(help="Undo a revocation.", no_args_is_help=True)
+    app.add_typer(lift_app, name="lift")
+    return lift_app
+
+
+def register(app: typer.Typer) -> None:
+    app.command("org")(org)
+    _lift_group(app).command("org")(lift_org)

@@ -1,0 +1,278 @@
+"""`revoke org`: plan -> apply -> verify -> undo for the organization-wide SCP.
+
+Data flows one way as for users and roles (DESIGN.md): the target and cutoff -> an
+Organizations read (OrgsGateway.read_state) -> the pure planner (revoke.core.scp) -> the
+writes, in the order AWS needs them (the policy type enabled on the root before anything is
+attached) -> read-back and the evaluator over the SCP -> the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from revoke.core.plan import STATUS_APPLIED, STATUS_FAILED, STATUS_PLANNED
+from revoke.core.policy import compact
+from revoke.core.scp import (
+    INPUT_ERROR_CODES,
+    SCP_POLICY_NAME,
+    OrgTarget,
+    ScpPlan,
+    plan_scp,
+    render_scp,
+    verify_logic,
+)
+from revoke.errors import ExitCode, RevokeError
+from revoke.templates import deny_older_sessions_scp
+
+if TYPE_CHECKING:
+    from revoke.aws.orgs import OrgsGateway
+
+JOURNAL_KIND = "org"
+
+
+def offline_plan(target: OrgTarget | None, cutoff: str, exemptions: Sequence[str]) -> ScpPlan:
+    """`--offline`: the document alone; the root ID is not known without a call."""
+    document = render_scp(deny_older_sessions_scp(), cutoff, exemptions)
+    from revoke.core.scp import scp_size
+
+    return ScpPlan(
+        target=target or OrgTarget("root", "(root)"),
+        cutoff=cutoff,
+        status=STATUS_PLANNED,
+        policy_document=document,
+        exemptions=list(exemptions),
+        size=scp_size(document),
+    )
+
+
+def plan_org(
+    orgs: OrgsGateway,
+    caller: dict[str, str],
+    target: OrgTarget | None,
+    cutoff: str,
+    exemptions: Sequence[str],
+    *,
+    force: bool = False,
+) -> ScpPlan:
+    state = orgs.read_state(target, caller)
+    return plan_scp(state, cutoff, deny_older_sessions_scp(), exemptions, force=force)
+
+
+def apply_org(orgs: OrgsGateway, plan: ScpPlan) -> ScpPlan:
+    """Run the plan's steps in order. A failure stops the rest (attaching a policy that was
+    not written would be wrong); what did happen is kept on the plan for the journal."""
+    if plan.status != STATUS_PLANNED or plan.policy_document is None:
+        return plan
+    try:
+        for step in plan.steps:
+            action = step["action"]
+            if action == "organizations:EnablePolicyType":
+                plan.enabled_policy_type = orgs.enable_scp(step["target"])
+            elif action == "organizations:CreatePolicy":
+                plan.policy_id = orgs.create_policy(plan.policy_document)
+                plan.created_policy = True
+            elif action == "organizations:UpdatePolicy":
+                orgs.update_policy(step["target"], plan.policy_document)
+            elif action == "organizations:AttachPolicy":
+                assert plan.policy_id is not None
+                orgs.attach_policy(plan.policy_id, step["target"])
+                plan.attached = True
+            step["done"] = "yes"
+    except RevokeError as err:
+        plan.status = STATUS_FAILED
+        plan.error = err.message
+        plan.error_code = getattr(err, "code", None) or type(err).__name__
+        return plan
+    plan.status = STATUS_APPLIED
+    return plan
+
+
+def verify_org(orgs: OrgsGateway, plan: ScpPlan) -> dict[str, Any]:
+    """Layer 1, read-back: the SCP holds what we wrote and is attached to the target.
+    Layer 2, logic: the evaluator over the SCP (with FullAWSAccess beside it, as AWS has)
+    denies a pre-cutoff session, allows a post-cutoff one and each exempt principal."""
+    if plan.policy_document is None or plan.policy_id is None:
+        return {"status": "skipped"}
+    read_back: dict[str, Any]
+    try:
+        found = orgs.policy(plan.policy_id)
+    except RevokeError as err:
+        read_back = {"status": "error", "error": err.message}
+    else:
+        if found.document is None or compact(found.document) != compact(plan.policy_document):
+            read_back = {"status": "mismatch", "found": found.document}
+        elif plan.target.id not in found.targets:
+            read_back = {"status": "not_attached", "targets": found.targets}
+        else:
+            read_back = {"status": "ok", "targets": found.targets}
+    sample = (
+        plan.covered_accounts[0]["id"]
+        if plan.covered_accounts
+        else (plan.management_account or "123456789012")
+    )
+    logic = verify_logic(plan.policy_document, plan.cutoff, plan.exemptions, sample)
+    ok = read_back["status"] == "ok" and logic["status"] == "ok"
+    plan.verification = {
+        "status": "verified" if ok else "unverified",
+        "read_back": read_back,
+        "logic": logic,
+        "enforcement": "AWS Organizations enforces the SCP in every covered account",
+    }
+    return plan.verification
+
+
+def exit_code(plan: ScpPlan) -> ExitCode:
+    if plan.status == STATUS_FAILED:
+        if plan.error_code in INPUT_ERROR_CODES:
+            return ExitCode.BAD_INPUT
+        if plan.error_code == "NoCredentials":
+            return ExitCode.NO_CREDENTIALS
+        return ExitCode.AWS_FAILURE
+    if plan.verification.get("status") == "unverified":
+        return ExitCode.UNVERIFIED
+    return ExitCode.OK
+
+
+def journal_record(plan: ScpPlan, actor: dict[str, str] | None) -> dict[str, Any]:
+    """The journal's change record (schema of revoke.journal) for one `revoke org` run:
+    what `revoke lift org` needs to undo it. No secret ever goes in here."""
+    return {
+        "actor": (actor or {}).get("arn"),
+        "account": plan.management_account,
+        "action": "revoke",
+        "target": {"kind": JOURNAL_KIND, "name": plan.target.id, "org_target": plan.target.kind},
+        "status": plan.status,
+        "cutoff": plan.cutoff,
+        "previous_cutoff": plan.previous_cutoff,
+        "policy": {"name": SCP_POLICY_NAME, "mechanism": "scp", "policy_id": plan.policy_id},
+        "before": plan.previous_document,
+        "after": plan.policy_document,
+        "scp": {
+            "organization_id": plan.organization_id,
+            "created_policy": plan.created_policy,
+            "attached": plan.attached,
+            "enabled_policy_type": plan.enabled_policy_type,
+            "exempt_principals": list(plan.exemptions),
+            "covered_accounts": [a["id"] for a in plan.covered_accounts],
+            "steps": list(plan.steps),
+        },
+        "verification": plan.verification,
+        "error": plan.error,
+        "warnings": list(plan.warnings),
+    }
+
+
+def lift_record(lift: dict[str, Any], actor: dict[str, str] | None) -> dict[str, Any]:
+    return {
+        "actor": (actor or {}).get("arn"),
+        "account": lift.get("account"),
+        "action": "lift",
+        "target": {"kind": JOURNAL_KIND, "name": lift["name"], "org_target": lift["kind"]},
+        "status": "applied" if lift["status"] == "lifted" else lift["status"],
+        "policy": {"name": SCP_POLICY_NAME, "mechanism": "scp", "policy_id": lift["policy_id"]},
+        "before": lift.get("document_before"),
+        "after": lift.get("restore_document"),
+        "scp": {"steps": lift["steps"]},
+        "error": lift.get("error"),
+        "warnings": lift["warnings"],
+        "ref": list(lift["ref"]),
+    }
+
+
+def undo_window(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The `revoke org` records a lift undoes: every revoke since the last lift, oldest
+    first (undoing only the newest would leave the earlier cutoff in force)."""
+    window: list[dict[str, Any]] = []
+    for record in records:
+        if record.get("action") == "lift":
+            window = []
+        elif record.get("action") == "revoke" and record.get("status") != "planned":
+            window.append(record)
+    return window
+
+
+def plan_lift(
+    orgs: OrgsGateway, target: OrgTarget | None, records: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """What `revoke lift org` will do: put back the SCP content found before the first
+    revocation the journal holds, or detach ours (and delete it once nothing else holds
+    it). Read-only."""
+    if target is None:
+        target = OrgTarget("root", orgs.root()["Id"])
+    window = undo_window(records)
+    policy = orgs.find_policy()
+    lift: dict[str, Any] = {
+        "action": "lift",
+        "kind": target.kind,
+        "name": target.id,
+        "policy_name": SCP_POLICY_NAME,
+        "policy_id": policy.id if policy else None,
+        "from_journal": [r.get("seq") for r in window],
+        "steps": [],
+        "status": "planned",
+        "warnings": [],
+        "ref": [r["hash"] for r in window if r.get("hash")],
+    }
+    if records and not window:
+        lift["warnings"].append(f"the journal's last change to {target.id} is already a lift")
+    if policy is None:
+        lift["status"] = "unchanged"
+        lift["reason"] = f"no SCP named {SCP_POLICY_NAME} exists: nothing to lift"
+        return lift
+    lift["account"] = window[0].get("account") if window else None
+    lift["document_before"] = policy.document
+    previous = window[0].get("before") if window else None
+    attached_by_us = any((r.get("scp") or {}).get("attached") for r in window)
+    attached_here = target.id in policy.targets
+    if previous is not None:
+        # The policy existed before our first run: give it its content back.
+        lift["restore_document"] = previous
+        lift["steps"].append({"action": "organizations:UpdatePolicy", "target": policy.id})
+        if attached_by_us and attached_here:
+            lift["steps"].append({"action": "organizations:DetachPolicy", "target": target.id})
+    else:
+        if attached_here:
+            lift["steps"].append({"action": "organizations:DetachPolicy", "target": target.id})
+        others = [t for t in policy.targets if t != target.id]
+        if others:
+            lift["warnings"].append(
+                f"{SCP_POLICY_NAME} stays attached to {', '.join(others)}: lift those too "
+                "(revoke lift org --target ID) to delete it"
+            )
+        else:
+            lift["steps"].append({"action": "organizations:DeletePolicy", "target": policy.id})
+    if not window:
+        lift["warnings"].append(
+            f"no revoke org for {target.id} in the journal: removing {SCP_POLICY_NAME} from it"
+        )
+    if any((r.get("scp") or {}).get("enabled_policy_type") for r in window):
+        lift["warnings"].append(
+            "SCPs stay enabled on the root (revoke enabled them): disabling the policy type "
+            "would detach every SCP of the organization, not only ours"
+        )
+    if not lift["steps"]:
+        lift["status"] = "unchanged"
+        lift["reason"] = f"{SCP_POLICY_NAME} is not attached to {target.id}"
+    return lift
+
+
+def apply_lift(orgs: OrgsGateway, lift: dict[str, Any]) -> dict[str, Any]:
+    if lift["status"] != "planned":
+        return lift
+    try:
+        for step in lift["steps"]:
+            action = step["action"]
+            if action == "organizations:UpdatePolicy":
+                orgs.update_policy(step["target"], lift["restore_document"])
+            elif action == "organizations:DetachPolicy":
+                orgs.detach_policy(lift["policy_id"], step["target"])
+            elif action == "organizations:DeletePolicy":
+                orgs.delete_policy(step["target"])
+            step["done"] = "yes"
+    except RevokeError as err:
+        lift["status"] = STATUS_FAILED
+        lift["error"] = err.message
+        return lift
+    lift["status"] = "lifted"
+    return lift

@@ -1,0 +1,279 @@
+"""`revoke org` and `revoke lift org` against moto's Organizations: what a responder sees,
+what ends up in the organization, and what the journal keeps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from revoke.core.scp import SCP_POLICY_NAME, scp_cutoff, scp_exemptions
+from revoke.journal import Journal
+from tests.helpers import assert_clean_failure, json_out, run_cli
+
+MANAGEMENT = "123456789012"
+CUTOFF = "2026-11-01T05:00:00Z"
+LATER = "2026-11-01T06:00:00Z"
+BREAK_GLASS = "arn:aws:iam::*:role/BreakGlass"
+
+
+@pytest.fixture
+def org() -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        client = boto3.client("organizations", region_name="us-east-1")
+        client.create_organization(FeatureSet="ALL")
+        root = client.list_roots()["Roots"][0]["Id"]
+        accounts = [
+            client.create_account(AccountName=n, Email=f"{n}@example.com")["CreateAccountStatus"][
+                "AccountId"
+            ]
+            for n in ("prod", "dev")
+        ]
+        yield {"client": client, "root": root, "accounts": accounts}
+
+
+def revoke(*args: str) -> Any:
+    return run_cli("--output", "json", *args)
+
+
+def ours(org: dict[str, Any]) -> dict[str, Any] | None:
+    client = org["client"]
+    for policy in client.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]:
+        if policy["Name"] == SCP_POLICY_NAME:
+            content = client.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"]
+            targets = client.list_targets_for_policy(PolicyId=policy["Id"])["Targets"]
+            return {
+                "id": policy["Id"],
+                "document": json.loads(content),
+                "targets": [t["TargetId"] for t in targets],
+            }
+    return None
+
+
+def journal_records(tmp_path: Any) -> list[dict[str, Any]]:
+    return Journal(tmp_path / "state" / "revoke" / "journal.jsonl").records()
+
+
+def test_org_creates_attaches_and_verifies(org: dict[str, Any], tmp_path: Any) -> None:
+    result = revoke("org", "--before", CUTOFF, "--exempt-principal", BREAK_GLASS)
+    assert result.exit_code == 0, result.stderr
+    out = json_out(result)
+    (target,) = out["targets"]
+    assert (target["kind"], target["name"], target["status"]) == ("root", org["root"], "applied")
+    assert out["organization"]["management_account"] == MANAGEMENT
+
+    found = ours(org)
+    assert found is not None and found["targets"] == [org["root"]]
+    assert found["document"] == target["policy_document"]
+    assert scp_cutoff(found["document"]) == CUTOFF
+    assert scp_exemptions(found["document"]) == [BREAK_GLASS]
+
+    verification = target["verification"]
+    assert verification["status"] == "verified"
+    assert verification["read_back"]["status"] == "ok"
+    decisions = [(c["expected"], c["decision"]) for c in verification["logic"]["checks"]]
+    assert decisions == [(c, c) for c in ("explicit_deny", "allow", "allow", "allow")]
+
+    # The policy type was enabled on the root first (moto starts with none enabled).
+    root = org["client"].list_roots()["Roots"][0]
+    assert {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"} in root["PolicyTypes"]
+    # Fact 15, and the accounts covered, on stderr and in the JSON.
+    assert f"no SCP affects the management account {MANAGEMENT}" in result.stderr
+    assert sorted(a["id"] for a in target["covered_accounts"]) == sorted(org["accounts"])
+
+    (record,) = journal_records(tmp_path)
+    assert record["target"] == {"kind": "org", "name": org["root"], "org_target": "root"}
+    assert (record["action"], record["status"], record["cutoff"]) == ("revoke", "applied", CUTOFF)
+    assert record["scp"]["created_policy"] and record["scp"]["attached"]
+
+
+def test_dry_run_shows_the_document_and_the_targets_and_changes_nothing(
+    org: dict[str, Any], tmp_path: Any
+) -> None:
+    result = revoke("org", "--before", CUTOFF, "--exempt-principal", BREAK_GLASS, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    (target,) = json_out(result)["targets"]
+    assert target["status"] == "planned"
+    assert scp_exemptions(target["policy_document"]) == [BREAK_GLASS]
+    assert [s["action"] for s in target["steps"]] == [
+        "organizations:EnablePolicyType",
+        "organizations:CreatePolicy",
+        "organizations:AttachPolicy",
+    ]
+    assert "would call: organizations:CreatePolicy" in result.stderr
+    assert ours(org) is None
+    assert org["client"].list_roots()["Roots"][0]["PolicyTypes"] == []
+    assert journal_records(tmp_path) == []
+
+
+def test_table_dry_run_prints_the_policy(org: dict[str, Any]) -> None:
+    result = run_cli("--output", "table", "org", "--before", CUTOFF, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "service control policy to be written" in result.stdout
+    assert '"aws:TokenIssueTime": "2026-11-01T05:00:00Z"' in result.stdout
+
+
+def test_offline_makes_no_call() -> None:
+    # No mock_aws: any AWS call would hit the test guard and fail.
+    result = revoke("org", "--before", CUTOFF, "--exempt-principal", BREAK_GLASS, "--offline")
+    assert result.exit_code == 0, result.stderr
+    (target,) = json_out(result)["targets"]
+    assert scp_cutoff(target["policy_document"]) == CUTOFF
+
+
+def test_rerun_with_a_later_cutoff_updates_the_same_policy(org: dict[str, Any]) -> None:
+    assert revoke("org", "--before", CUTOFF, "--exempt-principal", BREAK_GLASS).exit_code == 0
+    first = ours(org)
+    result = revoke("org", "--before", LATER)
+    assert result.exit_code == 0, result.stderr
+    (target,) = json_out(result)["targets"]
+    assert [s["action"] for s in target["steps"]] == ["organizations:UpdatePolicy"]
+    assert target["previous_cutoff"] == CUTOFF
+    found = ours(org)
+    assert found is not None and first is not None and found["id"] == first["id"]
+    assert scp_cutoff(found["document"]) == LATER
+    assert scp_exemptions(found["document"]) == [BREAK_GLASS]  # kept, not dropped
+
+
+def test_earlier_cutoff_is_kept_later_unless_forced(org: dict[str, Any]) -> None:
+    assert revoke("org", "--before", LATER).exit_code == 0
+    result = revoke("org", "--before", CUTOFF)
+    assert result.exit_code == 0
+    (target,) = json_out(result)["targets"]
+    assert target["status"] == "unchanged" and "un-revoke" in target["reason"]
+    assert scp_cutoff(ours(org)["document"]) == LATER  # type: ignore[index]
+    assert revoke("org", "--before", CUTOFF, "--force").exit_code == 0
+    assert scp_cutoff(ours(org)["document"]) == CUTOFF  # type: ignore[index]
+
+
+def test_target_an_account(org: dict[str, Any]) -> None:
+    prod = org["accounts"][0]
+    result = revoke("org", "--before", CUTOFF, "--target", prod)
+    assert result.exit_code == 0, result.stderr
+    assert ours(org)["targets"] == [prod]  # type: ignore[index]
+    (target,) = json_out(result)["targets"]
+    assert [a["id"] for a in target["covered_accounts"]] == [prod]
+
+
+def test_the_management_account_is_refused(org: dict[str, Any]) -> None:
+    result = revoke("org", "--before", CUTOFF, "--target", MANAGEMENT)
+    assert result.exit_code == 2
+    assert "management account" in json_out(result)["targets"][0]["error"]
+    assert ours(org) is None
+
+
+def test_five_scps_on_the_target_exit_2_and_nothing_changes(
+    org: dict[str, Any], tmp_path: Any
+) -> None:
+    client = org["client"]
+    client.enable_policy_type(RootId=org["root"], PolicyType="SERVICE_CONTROL_POLICY")
+    for index in range(4):  # FullAWSAccess + 4 = the limit of 5
+        policy = client.create_policy(
+            Name=f"Guardrail{index}",
+            Description="",
+            Type="SERVICE_CONTROL_POLICY",
+            Content=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Policy"]["PolicySummary"]["Id"]
+        client.attach_policy(PolicyId=policy, TargetId=org["root"])
+    result = revoke("org", "--before", CUTOFF)
+    assert result.exit_code == 2
+    (target,) = json_out(result)["targets"]
+    assert target["error_code"] == "ScpLimit"
+    assert ours(org) is None
+    assert journal_records(tmp_path) == []
+
+
+def test_oversized_exemption_list_exit_2_and_nothing_changes(org: dict[str, Any]) -> None:
+    many = [f"--exempt-principal=arn:aws:iam::*:role/BreakGlass{i:03d}" for i in range(160)]
+    result = revoke("org", "--before", CUTOFF, *many)
+    assert result.exit_code == 2
+    assert json_out(result)["targets"][0]["error_code"] == "SizeBudget"
+    assert ours(org) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--target", "ou-nope"], "not an organization root, OU or account"),
+        (["--exempt-principal", "BreakGlass"], "not an IAM principal ARN"),
+        (["--exempt-principal", "arn:aws:sts::123456789012:assumed-role/R/s"], "role session"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args: list[str], needle: str) -> None:
+    result = revoke("org", "--before", CUTOFF, *args)
+    assert_clean_failure(result, 2)
+    assert needle in result.stderr
+
+
+def test_not_an_organization_is_exit_254() -> None:
+    with mock_aws():
+        result = revoke("org", "--before", CUTOFF)
+    assert_clean_failure(result, 254)
+    assert "AWSOrganizationsNotInUseException" in result.stderr
+
+
+# -- lift org --------------------------------------------------------------------------------
+
+
+def test_lift_org_detaches_and_deletes_what_revoke_org_created(
+    org: dict[str, Any], tmp_path: Any
+) -> None:
+    assert revoke("org", "--before", CUTOFF, "--exempt-principal", BREAK_GLASS).exit_code == 0
+    assert revoke("org", "--before", LATER).exit_code == 0
+    result = revoke("lift", "org")
+    assert result.exit_code == 0, result.stderr
+    (lift,) = json_out(result)["targets"]
+    assert lift["status"] == "lifted"
+    assert [s["action"] for s in lift["steps"]] == [
+        "organizations:DetachPolicy",
+        "organizations:DeletePolicy",
+    ]
+    assert ours(org) is None
+    records = journal_records(tmp_path)
+    assert [r["action"] for r in records] == ["revoke", "revoke", "lift"]
+    assert set(records[-1]["ref"]) == {records[0]["hash"], records[1]["hash"]}
+    assert "SCPs stay enabled on the root" in result.stderr
+    # A second lift finds nothing to undo.
+    again = revoke("lift", "org")
+    assert again.exit_code == 0
+    assert json_out(again)["targets"][0]["status"] == "unchanged"
+
+
+def test_lift_org_restores_a_policy_that_existed_before(org: dict[str, Any]) -> None:
+    client = org["client"]
+    client.enable_policy_type(RootId=org["root"], PolicyType="SERVICE_CONTROL_POLICY")
+    before = {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2026-01-01T00:00:00Z"}},
+        },
+    }
+    client.create_policy(
+        Name=SCP_POLICY_NAME,
+        Description="",
+        Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps(before),
+    )
+    assert revoke("org", "--before", CUTOFF).exit_code == 0
+    assert ours(org)["targets"] == [org["root"]]  # type: ignore[index]
+    result = revoke("lift", "org")
+    assert result.exit_code == 0, result.stderr
+    found = ours(org)
+    assert found is not None
+    assert found["document"] == before
+    assert found["targets"] == []  # we attached it, so we detached it
+
+
+def test_lift_org_dry_run_changes_nothing(org: dict[str, Any]) -> None:
+    assert revoke("org", "--before", CUTOFF).exit_code == 0
+    result = revoke("lift", "org", "--dry-run")
+    assert result.exit_code == 0
+    assert json_out(result)["dry_run"] is True
+    assert ours(org) is not None
