@@ -67,7 +67,8 @@ class RunResult:
             if any(t.error_code == "NoCredentials" for t in failures):
                 return ExitCode.NO_CREDENTIALS
             return ExitCode.AWS_FAILURE
-        if any(t.verification.get("status") == "unverified" for t in self.targets):
+        # Applied, but verification did not confirm it ("failed": a layer contradicts it).
+        if any(t.verification.get("status") in ("unverified", "failed") for t in self.targets):
             return ExitCode.UNVERIFIED
         return ExitCode.OK
 

@@ -1,15 +1,446 @@
-"""Verification of an applied revocation (layers 2 and 3 arrive with the evaluator)."""
+"""Verification of a revocation, in the three layers of DESIGN.md, each reported per target:
+
+1. read-back: IAM returns the document we wrote (revocation.read_back, run by apply_run);
+2. logic: the evaluator over every identity policy of the principal (revoke.core.proof),
+   plus iam:SimulatePrincipalPolicy where the endpoint has it (fact 20);
+3. enforcement: with probe credentials (a session issued before the cutoff), a harmless call
+   polled until AWS answers with an explicit deny, within a deadline (fact 18).
+
+`row.verification["status"]`: `verified` (every layer that ran agrees; enforcement may be
+skipped when no probe credentials were given), `unverified` (a layer could not confirm:
+read error, simulator disagreement that propagation may explain, probe not denied in time),
+`failed` (a layer positively contradicts the revocation: the document is missing or
+different, or the evaluator says a session before the cutoff is not denied), `skipped`.
+"""
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from revoke.core.plan import STATUS_APPLIED, TargetPlan
+from revoke.core.policy import POLICY_NAME, existing_cutoff, revocation_cutoff_of, statements_of
+from revoke.core.proof import (
+    DEFAULT_ACTION,
+    LOGIC_ERROR,
+    LOGIC_FAILED,
+    cases_for,
+    prove,
+)
+from revoke.core.timeparse import human_duration
+from revoke.errors import AwsFailure, BadInput, RevokeError
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
+    from revoke.aws.policies import PolicyReader
+    from revoke.aws.probe import Probe
     from revoke.cli.context import Globals
+    from revoke.core.names import TargetName
     from revoke.revocation import RunResult
 
+DEFAULT_DEADLINE = 300.0
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 15.0
+# Fact 19: IAM throttles per account and SimulatePrincipalPolicy is a heavy call. Runs over
+# more targets than this skip the simulator (the evaluator still runs for every target),
+# and the ones that simulate do it one target at a time.
+SIMULATION_MAX_TARGETS = 5
+LOGIC_WORKERS = 4
 
-def verify_run(g: Globals, gateway: IamGateway, result: RunResult) -> None:
-    """Placeholder seam: read-back (layer 1) already ran in apply_run."""
-    _: Any = (g, gateway, result)
+VERIFIED, UNVERIFIED, FAILED, SKIPPED = "verified", "unverified", "failed", "skipped"
+NO_PROBE = "no probe credentials"
+
+
+@dataclass
+class Timing:
+    """Clock, sleep and jitter of the probe loop: injected by tests, real otherwise."""
+
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    rng: Callable[[], float] = random.random
+
+
+@dataclass
+class VerifyOptions:
+    probe: Probe | None = None
+    deadline: float = DEFAULT_DEADLINE
+    timing: Timing = field(default_factory=Timing)
+    simulate: bool = True
+    say: Callable[[str], None] = lambda _message: None
+
+
+# -- layer 3: the probe loop ------------------------------------------------------------
+
+
+def backoff_pause(attempt: int, rng: Callable[[], float]) -> float:
+    """Pause after the `attempt`-th probe: exponential from 1 s, capped at 15 s, with jitter
+    in the upper half so that many responders' probes do not fall into step."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+    return max(BACKOFF_BASE, ceiling * (0.5 + rng() / 2))
+
+
+def poll_probe(
+    probe: Probe,
+    *,
+    deadline: float,
+    timing: Timing,
+    say: Callable[[str], None] = lambda _message: None,
+    who: str = "",
+) -> dict[str, Any]:
+    """Repeat the probe until it meets an explicit deny or `deadline` seconds pass.
+
+    An implicit deny keeps the loop going: once our deny propagates, AWS reports the
+    explicit deny instead (it is evaluated first), so an implicit deny now says only that
+    the probe principal lacks the permission and the revocation is not visible yet.
+    """
+    from revoke.aws.probe import ALLOWED, CREDENTIALS, EXPLICIT_DENY, IMPLICIT_DENY
+
+    start = timing.clock()
+    attempts = 0
+    last = None
+    while True:
+        attempts += 1
+        outcome = probe.attempt()
+        elapsed = timing.clock() - start
+        report: dict[str, Any] = {
+            "action": probe.action,
+            "seconds": round(elapsed, 3),
+            "attempts": attempts,
+        }
+        if outcome.kind == EXPLICIT_DENY:
+            say(f"probe {probe.action}{who}: explicit deny after {human_duration(elapsed)}")
+            return {"status": "confirmed", **report, "message": outcome.message}
+        if outcome.kind == CREDENTIALS:
+            return {
+                "status": "error",
+                **report,
+                "reason": f"probe credentials refused: {outcome.code}: {outcome.message}",
+            }
+        if last is None or outcome.kind != last.kind:
+            detail = "still allowed" if outcome.kind == ALLOWED else outcome.kind
+            if outcome.kind == IMPLICIT_DENY:
+                detail = "AccessDenied without an explicit deny (no policy allows it); waiting"
+            say(f"probe {probe.action}{who}: {detail} (attempt {attempts})")
+        last = outcome
+        remaining = deadline - elapsed
+        if remaining <= 0:
+            break
+        timing.sleep(min(remaining, backoff_pause(attempts, timing.rng)))
+
+    report = {"action": probe.action, "seconds": round(elapsed, 3), "attempts": attempts}
+    if last.kind == IMPLICIT_DENY:
+        return {
+            "status": "implicit-deny",
+            **report,
+            "reason": "AccessDenied without an explicit deny until the deadline: the probe "
+            "principal lacks the permission and the revocation was not seen",
+            "message": last.message,
+        }
+    reason = {
+        ALLOWED: "the probe call was still allowed at the deadline",
+    }.get(last.kind, f"last answer: {last.kind} {last.code or ''}".strip())
+    return {"status": "unconfirmed", **report, "reason": reason, "message": last.message}
+
+
+# -- layer 2: evaluator and simulator -----------------------------------------------------
+
+
+def our_labels(row: TargetPlan) -> set[str]:
+    from revoke.aws.policies import inline_label, managed_label
+
+    if row.mechanism == "managed" and row.managed_policy_arn:
+        return {managed_label(row.managed_policy_arn)}
+    return {inline_label(row.policy_name)}
+
+
+def logic_layer(reader: PolicyReader, row: TargetPlan, cutoff: str) -> dict[str, Any]:
+    try:
+        policies = reader.identity_policies(row.kind, row.name)
+    except RevokeError as err:
+        return {"status": LOGIC_ERROR, "error": err.message, "cases": []}
+    return prove(policies, our_labels(row), cutoff).to_json()
+
+
+def _ours(matched: Sequence[str], row: TargetPlan) -> bool:
+    names = {row.policy_name, POLICY_NAME}
+    if row.managed_policy_arn:
+        names.add(row.managed_policy_arn)
+    return any(m in names or m.rsplit("/", 1)[-1] in names for m in matched)
+
+
+def simulation_layer(reader: PolicyReader, row: TargetPlan, cutoff: str) -> dict[str, Any]:
+    """The policy simulator on the same three cases (fact 20). Its verdict on logic only:
+    it sees neither enforcement nor propagation."""
+    from revoke.aws.policies import SimulationUnavailable
+
+    try:
+        arn = reader.principal_arn(row.kind, row.name)
+        cases = []
+        for case in cases_for(cutoff):
+            found = reader.simulate(arn, DEFAULT_ACTION, case.token_issue_time)
+            denied = found.decision == "explicitDeny"
+            if case.expect_deny:
+                # AWS may name only one of several matching denies: any explicit deny
+                # shows the sessions before the cutoff are refused.
+                holds = denied
+            else:
+                holds = not (denied and (not found.matched or _ours(found.matched, row)))
+            cases.append({"case": case.name, "decision": found.decision, "holds": holds})
+    except SimulationUnavailable as err:
+        return {"status": "not available", "reason": err.reason}
+    except RevokeError as err:
+        return {"status": "not available", "reason": err.message}
+    if all(c["holds"] for c in cases):
+        return {"status": "ok", "cases": cases}
+    return {
+        "status": "mismatch",
+        "cases": cases,
+        "reason": "the simulator disagrees; IAM may not have propagated the change yet "
+        "(fact 18): run revoke verify again in a minute",
+    }
+
+
+# -- combining the layers -----------------------------------------------------------------
+
+
+def overall(verification: dict[str, Any]) -> str:
+    read_back = (verification.get("read_back") or {}).get("status")
+    logic = verification.get("logic") or {}
+    enforcement = (verification.get("enforcement") or {}).get("status", SKIPPED)
+    if read_back in ("missing", "mismatch") or logic.get("status") == LOGIC_FAILED:
+        return FAILED
+    if read_back != "ok" or logic.get("status") != "ok":
+        return UNVERIFIED
+    if (logic.get("simulation") or {}).get("status") == "mismatch":
+        return UNVERIFIED
+    if enforcement not in ("confirmed", SKIPPED):
+        return UNVERIFIED
+    return VERIFIED
+
+
+def summary(row: TargetPlan) -> str:
+    v = row.verification
+    logic = v.get("logic") or {}
+    simulation = (logic.get("simulation") or {}).get("status", "skipped")
+    enforcement = v.get("enforcement") or {}
+    enf = enforcement.get("status", SKIPPED)
+    if enforcement.get("reason") and enf != "confirmed":
+        enf += f": {enforcement['reason']}"
+    elif enf == "confirmed":
+        enf += f" in {enforcement.get('seconds')}s ({enforcement.get('attempts')} attempts)"
+    return (
+        f"verify {row.kind} {row.name}: read-back {(v.get('read_back') or {}).get('status')}; "
+        f"logic {logic.get('status')} (simulation {simulation}); enforcement {enf} "
+        f"=> {v.get('status')}"
+    )
+
+
+def verify_rows(
+    gateway: IamGateway, rows: list[TargetPlan], cutoff: str, options: VerifyOptions
+) -> None:
+    """Layers 2 and 3 for rows whose read-back already sits in `row.verification`."""
+    from revoke.aws.policies import PolicyReader
+    from revoke.revocation import map_bounded
+
+    if not rows:
+        return
+    reader = PolicyReader(gateway)
+
+    def logic_for(row: TargetPlan) -> None:
+        row.verification["logic"] = logic_layer(reader, row, cutoff)
+
+    map_bounded(logic_for, rows, LOGIC_WORKERS)
+
+    unavailable: str | None = None
+    for row in rows:  # one at a time (fact 19)
+        logic = row.verification["logic"]
+        if not options.simulate:
+            logic["simulation"] = {"status": SKIPPED, "reason": "not requested"}
+        elif len(rows) > SIMULATION_MAX_TARGETS:
+            logic["simulation"] = {
+                "status": SKIPPED,
+                "reason": f"more than {SIMULATION_MAX_TARGETS} targets: spares the account's "
+                "IAM request rate (fact 19)",
+            }
+        elif unavailable is not None:
+            logic["simulation"] = {"status": "not available", "reason": unavailable}
+        else:
+            logic["simulation"] = simulation_layer(reader, row, cutoff)
+            if logic["simulation"]["status"] == "not available":
+                unavailable = logic["simulation"]["reason"]
+
+    enforcement_layer(rows, options)
+    for row in rows:
+        row.verification["status"] = overall(row.verification)
+        options.say(summary(row))
+
+
+def enforcement_layer(rows: list[TargetPlan], options: VerifyOptions) -> None:
+    from revoke.aws.probe import identity_matches
+
+    probe = options.probe
+    if probe is None:
+        for row in rows:
+            row.verification["enforcement"] = {"status": SKIPPED, "reason": NO_PROBE}
+        return
+    arn = probe.arn
+    if arn:
+        matched = [r for r in rows if identity_matches(arn, r.kind, r.name, r.account)]
+    else:  # identity unknown: only a single target can be what the probe stands for
+        matched = rows[:1] if len(rows) == 1 else []
+    for row in rows:
+        if row not in matched:
+            row.verification["enforcement"] = {
+                "status": SKIPPED if matched else "error",
+                "reason": f"the probe credentials act as {arn or 'an unknown principal'}, "
+                f"not {row.kind} {row.name}",
+            }
+            continue
+        if overall(row.verification) == FAILED:
+            row.verification["enforcement"] = {
+                "status": SKIPPED,
+                "reason": "an earlier layer already shows the revocation is not in place",
+            }
+            continue
+        row.verification["enforcement"] = poll_probe(
+            probe,
+            deadline=options.deadline,
+            timing=options.timing,
+            say=options.say,
+            who=f" as {row.kind} {row.name}",
+        )
+
+
+# -- entry points -------------------------------------------------------------------------
+
+
+def parse_deadline(text: str) -> float:
+    """`--deadline`: seconds (300) or a duration (5m), at most a day."""
+    from revoke.core.timeparse import parse_duration
+
+    seconds = parse_duration(text)
+    if seconds > 86400:
+        raise BadInput(f"--deadline {text} is longer than a day", hint="IAM propagates in minutes")
+    return float(seconds)
+
+
+def open_probe(g: Globals, profile: str, targets: Sequence[TargetName] | None = None) -> Probe:
+    """The probe, checked before anything changes: its profile must hold credentials of a
+    session (ASIA, fact 7; a long-term key is never touched by the deny, fact 9) and, when
+    the targets are known, act as one of them."""
+    from revoke.aws.probe import Probe, identity_matches
+
+    probe = Probe.from_profile(profile, region=g.region, endpoint_url=g.endpoint_url)
+    if probe.key_kind() == "long-term":
+        raise BadInput(
+            f"--probe-profile {profile} holds a long-term access key (AKIA...): the deny never "
+            "applies to it (no aws:TokenIssueTime), so it cannot prove anything",
+            hint="issue a session before the cutoff: revoke token issue --write-profile NAME",
+        )
+    arn = probe.arn = probe.identity()
+    if arn and targets:
+        if not any(identity_matches(arn, t.kind, t.name, t.account) for t in targets):
+            names = ", ".join(f"{t.kind} {t.name}" for t in targets[:3])
+            raise BadInput(
+                f"--probe-profile {profile} acts as {arn}, not as {names}",
+                hint="the probe must be a session of the principal being revoked",
+            )
+    return probe
+
+
+def verify_run(
+    g: Globals,
+    gateway: IamGateway,
+    result: RunResult,
+    *,
+    probe: Probe | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+    timing: Timing | None = None,
+) -> RunResult:
+    """After apply: layers 2 and 3 for every applied row (read-back ran in apply_run)."""
+    rows = [r for r in result.targets if r.status == STATUS_APPLIED]
+    options = VerifyOptions(probe=probe, deadline=deadline, timing=timing or Timing(), say=g.say)
+    verify_rows(gateway, rows, result.cutoff, options)
+    return result
+
+
+def read_in_force(document: dict[str, Any] | None) -> dict[str, Any]:
+    """Read-back for `revoke verify`: the policy is there and holds a well-formed
+    session-revocation statement (ours or the console's)."""
+    if document is None:
+        return {"status": "missing"}
+    cutoffs = [c for s in statements_of(document) if (c := revocation_cutoff_of(s))]
+    if not cutoffs:
+        return {"status": "mismatch", "found": document}
+    return {"status": "ok", "cutoff": existing_cutoff(document)}
+
+
+def verify_in_force(
+    g: Globals,
+    gateway: IamGateway,
+    kind: str,
+    name: str,
+    *,
+    account: str | None = None,
+    probe: Probe | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+    timing: Timing | None = None,
+) -> RunResult:
+    """`revoke verify`: the three layers for the revocation now in force on a principal.
+
+    Raises AwsFailure (254) when the principal does not exist or holds no revocation."""
+    from revoke.core.policy import managed_policy_name
+    from revoke.core.timeparse import cutoff_datetime
+    from revoke.revocation import RunResult
+
+    state = gateway.read_principal(kind, name, with_keys=False)
+    if not state.exists:
+        raise AwsFailure(f"{kind} {name} does not exist", code="NoSuchEntity")
+    if account and state.account and account != state.account:
+        raise BadInput(
+            f"{kind} ARN names account {account}, but the credentials in use are for "
+            f"account {state.account}"
+        )
+    candidates: list[tuple[str, str, dict[str, Any] | None, str | None]] = []
+    inline = state.inline_policies.get(POLICY_NAME)
+    if existing_cutoff(inline):
+        candidates.append(("inline", POLICY_NAME, inline, None))
+    if existing_cutoff(state.managed_fallback_document):
+        candidates.append(
+            (
+                "managed",
+                managed_policy_name(kind, name),
+                state.managed_fallback_document,
+                state.managed_fallback_arn,
+            )
+        )
+    if not candidates:
+        raise AwsFailure(
+            f"{kind} {name} has no revocation policy ({POLICY_NAME}): nothing to verify",
+            code="NoRevocation",
+            hint=f"revoke {kind} {name} --before now",
+        )
+    # The later cutoff is the one in force: a deny is a deny, whichever policy holds it.
+    mechanism, policy_name, document, arn = max(
+        candidates, key=lambda c: cutoff_datetime(existing_cutoff(c[2]) or "")
+    )
+    cutoff = existing_cutoff(document)
+    assert cutoff is not None
+    row = TargetPlan(
+        kind=kind,
+        name=state.name,
+        account=state.account,
+        policy_name=policy_name,
+        policy_document=document,
+        status="unchanged",
+        mechanism=mechanism,
+        managed_policy_arn=arn,
+        reason=f"verifying the revocation in force (cutoff {cutoff})",
+    )
+    row.verification = {"status": UNVERIFIED, "read_back": read_in_force(document)}
+    options = VerifyOptions(probe=probe, deadline=deadline, timing=timing or Timing(), say=g.say)
+    verify_rows(gateway, [row], cutoff, options)
+    return RunResult(action="verify", dry_run=False, cutoff=cutoff, targets=[row])

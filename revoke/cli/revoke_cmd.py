@@ -62,9 +62,14 @@ def run_revocation(
     allow_future: bool,
     max_workers: int,
     all_principals: bool = False,
+    probe_profile: str | None = None,
+    deadline: str = "300",
 ) -> None:
     cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
     from revoke import revocation
+    from revoke.verify import open_probe, parse_deadline
+
+    deadline_seconds = parse_deadline(deadline)
 
     if offline:
         if all_principals:
@@ -75,6 +80,10 @@ def run_revocation(
 
     from revoke.aws.iam import IamGateway
 
+    # A bad --probe-profile stops here, before anything changed (exit 2 or 253).
+    probe = None
+    if verify and probe_profile and not dry_run:
+        probe = open_probe(g, probe_profile, None if all_principals else targets)
     gateway = IamGateway(g.aws())
     actor = gateway.caller_identity()  # 253 here, before anything, when credentials are bad
     if all_principals:
@@ -101,7 +110,7 @@ def run_revocation(
     if verify:
         from revoke.verify import verify_run
 
-        verify_run(g, gateway, result)
+        verify_run(g, gateway, result, probe=probe, deadline=deadline_seconds)
     _finish(g, result)
 
 
@@ -151,6 +160,15 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
         max_workers: int = typer.Option(
             8, "--max-workers", min=1, max=64, help="Concurrent IAM calls."
         ),
+        probe_profile: str = typer.Option(
+            None,
+            "--probe-profile",
+            help="Profile holding a session issued before the cutoff: poll a harmless call "
+            "with it until AWS denies it (verification layer 3).",
+        ),
+        deadline: str = typer.Option(
+            "300", "--deadline", help="How long the probe may wait for the deny: 300, 5m."
+        ),
     ) -> None:
         g = get_globals(ctx)
         targets = collect_targets(kind, names or [], from_file, all_flag=all_principals)
@@ -166,6 +184,8 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
             allow_future=allow_future,
             max_workers=max_workers,
             all_principals=all_principals,
+            probe_profile=probe_profile,
+            deadline=deadline,
         )
 
     command.__doc__ = f"Deny every session of the {kind}(s) issued before --before, then verify it."
