@@ -112,9 +112,16 @@ def verify_org(orgs: OrgsGateway, plan: ScpPlan) -> dict[str, Any]:
         else (plan.management_account or "123456789012")
     )
     logic = verify_logic(plan.policy_document, plan.cutoff, plan.exemptions, sample)
-    ok = read_back["status"] == "ok" and logic["status"] == "ok"
+    # As for users and roles (revoke.verify): "failed" when a layer contradicts the
+    # revocation, "unverified" when one could not confirm it (a read error).
+    if read_back["status"] == "ok" and logic["status"] == "ok":
+        status = "verified"
+    elif read_back["status"] == "error" and logic["status"] == "ok":
+        status = "unverified"
+    else:
+        status = "failed"
     plan.verification = {
-        "status": "verified" if ok else "unverified",
+        "status": status,
         "read_back": read_back,
         "logic": logic,
         "enforcement": "AWS Organizations enforces the SCP in every covered account",
@@ -129,7 +136,7 @@ def exit_code(plan: ScpPlan) -> ExitCode:
         if plan.error_code == "NoCredentials":
             return ExitCode.NO_CREDENTIALS
         return ExitCode.AWS_FAILURE
-    if plan.verification.get("status") == "unverified":
+    if plan.verification.get("status") in ("unverified", "failed"):
         return ExitCode.UNVERIFIED
     return ExitCode.OK
 

@@ -240,3 +240,31 @@ class OrgsGateway:
     def delete_policy(self, policy_id: str) -> None:
         with aws_errors(f"organizations:DeletePolicy {policy_id}"):
             self.writer.delete_policy(PolicyId=policy_id)
+
+
+def assume_account_role(
+    session: AwsSession,
+    account: str,
+    role_name: str,
+    *,
+    partition: str = "aws",
+    session_name: str = "revoke-fanout",
+) -> AwsSession:
+    """A session in `account` through its cross-account role (fan-out).
+
+    One hour: the most a chained role session may last, and enough for a plan, the
+    writes and a verification deadline. The credentials live only in the returned
+    session object; they are never printed, logged or journalled.
+    """
+    role_arn = f"arn:{partition}:iam::{account}:role/{role_name}"
+    with aws_errors(f"sts:AssumeRole {role_arn}"):
+        found = session.client("sts").assume_role(
+            RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=3600
+        )["Credentials"]
+    return session.assume(
+        {
+            "aws_access_key_id": found["AccessKeyId"],
+            "aws_secret_access_key": found["SecretAccessKey"],
+            "aws_session_token": found["SessionToken"],
+        }
+    )

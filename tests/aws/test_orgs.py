@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from revoke.aws.orgs import OrgsGateway
+from revoke.aws.orgs import OrgsGateway, assume_account_role
 from revoke.aws.session import AwsSession
 from revoke.core.scp import SCP_POLICY_NAME, OrgTarget
 from revoke.errors import AwsFailure
@@ -129,3 +129,23 @@ def test_not_in_an_organization_is_a_clear_aws_failure(gw: OrgsGateway) -> None:
     with mock_aws():
         with pytest.raises(AwsFailure, match="AWSOrganizationsNotInUseException"):
             gw.describe_organization()
+
+
+def test_assumed_session_acts_in_the_member_account(org: dict[str, Any]) -> None:
+    # moto maps the temporary key AssumeRole returns to the account in the role ARN
+    # (moto/sts/models.py `_create_access_key`, moto/iam/models.py `get_account_id_from`),
+    # so IAM calls with it land in that account's backend, as on AWS.
+    member = org["accounts"][0]
+    session = assume_account_role(AwsSession(), member, "OrganizationAccountAccessRole")
+    identity = session.client("sts").get_caller_identity()
+    assert identity["Account"] == member
+    assert identity["Arn"].endswith(":assumed-role/OrganizationAccountAccessRole/revoke-fanout")
+    iam = session.client("iam")
+    iam.create_user(UserName="alice")
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == ["alice"]
+    # ...and not in the management account's.
+    assert boto3.client("iam", region_name="us-east-1").list_users()["Users"] == []
+    # The role Organizations creates in each account is there to be assumed.
+    assert iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]["Arn"].startswith(
+        f"arn:aws:iam::{member}:role/"
+    )

@@ -277,3 +277,24 @@ def test_lift_org_dry_run_changes_nothing(org: dict[str, Any]) -> None:
     assert result.exit_code == 0
     assert json_out(result)["dry_run"] is True
     assert ours(org) is not None
+
+
+def test_a_read_back_that_differs_fails_verification_exit_3(
+    org: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Verification must be able to fail: something else rewrites the SCP under us.
+    from revoke.aws.orgs import OrgsGateway
+
+    real_create = OrgsGateway.create_policy
+
+    def create_other(self: OrgsGateway, document: dict[str, Any]) -> str:
+        tampered = json.loads(json.dumps(document))
+        tampered["Statement"]["Condition"]["DateLessThan"]["aws:TokenIssueTime"] = LATER
+        return real_create(self, tampered)
+
+    monkeypatch.setattr(OrgsGateway, "create_policy", create_other)
+    result = revoke("org", "--before", CUTOFF)
+    assert result.exit_code == 3
+    (target,) = json_out(result)["targets"]
+    assert target["verification"]["status"] == "failed"
+    assert target["verification"]["read_back"]["status"] == "mismatch"
