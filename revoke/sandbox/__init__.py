@@ -1,0 +1,16 @@
+"""Local AWS for rehearsal and tests: moto behind a layer where revocation really bites.
+
+`Sandbox` (server.py) is the entry point. The pieces, each small:
+clock.py (issue times and expiry), tokens.py (session credentials), request.py (one
+request, read once), sigv4.py (signature checks), principals.py (who signed, their
+policies: the only reader of moto's IAM state), authorize.py (evaluator and AccessDenied
+wording), sts.py and iam.py (operations moto lacks or gets wrong), responses.py (AWS's
+wire shapes).
+
+moto is imported only inside this package, and only when a sandbox starts.
+"""
+
+from revoke.sandbox.clock import SandboxClock
+from revoke.sandbox.server import Sandbox
+
+__all__ = ["Sandbox", "SandboxClock"]

@@ -1,0 +1,264 @@
+"""Identity-policy enforcement: what AWS decides for a request, decided by our evaluator.
+
+For every request from an IAM user (long-term key or session) or a role session, the
+sandbox names the action and resource the way IAM does, builds the request context AWS
+would supply, and asks `revoke.core.evaluate` for a decision over the principal's
+identity policies as they are now (fact 6). An explicit deny and a missing allow are
+refused with AWS's two different messages (fact 14), so the toolkit's verification can
+tell them apart exactly as it must against AWS.
+
+What is *not* modelled: resource-based policies, permissions boundaries, session
+policies, SCPs, and the per-service "additional actions" IAM sometimes checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote
+
+from revoke.sandbox.principals import PolicySource, Principal, iam_backend, policies_for
+from revoke.sandbox.request import S3, SandboxRequest
+from revoke.sandbox.responses import AwsError, access_denied
+
+# SigV4 signing names that differ from the IAM service prefix (Service Authorization
+# Reference, "Actions, resources, and condition keys").
+SERVICE_PREFIXES = {
+    "monitoring": "cloudwatch",
+    "email": "ses",
+    "execute-api": "execute-api",
+    "eventbridge": "events",
+}
+
+
+def iso_time(moment: datetime, *, millis: bool = False) -> str:
+    """W3C ISO 8601 in UTC with `Z` (fact 11); milliseconds for issue times (fact 10)."""
+    moment = moment.astimezone(timezone.utc)
+    if millis:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- the action and the resource ------------------------------------------------------
+
+
+def _s3_bucket_and_key(req: SandboxRequest) -> tuple[str | None, str | None]:
+    host = req.headers.get("host", "").split(":")[0]
+    path = unquote(req.raw_path)
+    labels = host.split(".")
+    virtual = len(labels) > 1 and (host.endswith(".localhost") or ".s3." in host or ".s3-" in host)
+    if virtual and not labels[0].isdigit():
+        return labels[0], path.lstrip("/") or None
+    parts = path.lstrip("/").split("/", 1)
+    return parts[0] or None, (parts[1] if len(parts) > 1 and parts[1] else None)
+
+
+_S3_BUCKET_SUB = {
+    "GET": {
+        "location": "GetBucketLocation",
+        "policy": "GetBucketPolicy",
+        "tagging": "GetBucketTagging",
+        "versioning": "GetBucketVersioning",
+        "acl": "GetBucketAcl",
+        "versions": "ListBucketVersions",
+        "uploads": "ListBucketMultipartUploads",
+        "publicAccessBlock": "GetBucketPublicAccessBlock",
+        "encryption": "GetEncryptionConfiguration",
+        "lifecycle": "GetLifecycleConfiguration",
+        "cors": "GetBucketCORS",
+        "logging": "GetBucketLogging",
+        "notification": "GetBucketNotification",
+        "ownershipControls": "GetBucketOwnershipControls",
+    },
+    "PUT": {
+        "policy": "PutBucketPolicy",
+        "tagging": "PutBucketTagging",
+        "versioning": "PutBucketVersioning",
+        "acl": "PutBucketAcl",
+        "publicAccessBlock": "PutBucketPublicAccessBlock",
+        "encryption": "PutEncryptionConfiguration",
+        "lifecycle": "PutLifecycleConfiguration",
+        "cors": "PutBucketCORS",
+        "logging": "PutBucketLogging",
+        "notification": "PutBucketNotification",
+        "ownershipControls": "PutBucketOwnershipControls",
+    },
+    "DELETE": {
+        "policy": "DeleteBucketPolicy",
+        "tagging": "PutBucketTagging",
+        "cors": "PutBucketCORS",
+        "lifecycle": "PutLifecycleConfiguration",
+        "encryption": "PutEncryptionConfiguration",
+        "publicAccessBlock": "PutBucketPublicAccessBlock",
+        "ownershipControls": "PutBucketOwnershipControls",
+    },
+}
+_S3_BUCKET_DEFAULT = {
+    "GET": "ListBucket",
+    "HEAD": "ListBucket",
+    "PUT": "CreateBucket",
+    "DELETE": "DeleteBucket",
+}
+_S3_OBJECT_SUB = {
+    "GET": {
+        "tagging": "GetObjectTagging",
+        "acl": "GetObjectAcl",
+        "versionId": "GetObjectVersion",
+        "uploadId": "ListMultipartUploadParts",
+    },
+    "PUT": {"tagging": "PutObjectTagging", "acl": "PutObjectAcl"},
+    "DELETE": {
+        "uploadId": "AbortMultipartUpload",
+        "tagging": "DeleteObjectTagging",
+        "versionId": "DeleteObjectVersion",
+    },
+    "POST": {"restore": "RestoreObject"},
+}
+_S3_OBJECT_DEFAULT = {
+    "GET": "GetObject",
+    "HEAD": "GetObject",
+    "PUT": "PutObject",
+    "DELETE": "DeleteObject",
+    "POST": "PutObject",
+}
+
+
+def s3_operation(req: SandboxRequest) -> tuple[str, str]:
+    """(IAM action name, resource ARN) for an S3 REST request (Amazon S3 User Guide,
+    "Required permissions for Amazon S3 API operations")."""
+    bucket, key = _s3_bucket_and_key(req)
+    subresources = {name for name, _ in req.query}
+    if bucket is None:
+        return "ListAllMyBuckets", "*"
+    if key is None:
+        if req.method == "POST" and "delete" in subresources:
+            return "DeleteObject", f"arn:aws:s3:::{bucket}/*"
+        table = _S3_BUCKET_SUB.get(req.method, {})
+        for sub, action in table.items():
+            if sub in subresources:
+                return action, f"arn:aws:s3:::{bucket}"
+        return _S3_BUCKET_DEFAULT.get(req.method, "ListBucket"), f"arn:aws:s3:::{bucket}"
+    for sub, action in _S3_OBJECT_SUB.get(req.method, {}).items():
+        if sub in subresources:
+            return action, f"arn:aws:s3:::{bucket}/{key}"
+    return _S3_OBJECT_DEFAULT.get(req.method, "GetObject"), f"arn:aws:s3:::{bucket}/{key}"
+
+
+def _iam_resource(req: SandboxRequest, account_id: str) -> str:
+    params = req.params
+    backend = iam_backend(account_id)
+    for param, kind, table in (
+        ("UserName", "user", backend.users),
+        ("RoleName", "role", None),
+        ("GroupName", "group", backend.groups),
+    ):
+        name = params.get(param)
+        if not name:
+            continue
+        path = params.get("Path")
+        if table is not None and name in table:
+            path = table[name].path
+        elif kind == "role":
+            role = next((r for r in list(backend.roles.values()) if r.name == name), None)
+            path = role.path if role is not None else path
+        return f"arn:aws:iam::{account_id}:{kind}{path or '/'}{name}"
+    return params.get("PolicyArn") or "*"
+
+
+def action_and_resource(req: SandboxRequest, principal: Principal) -> tuple[str, str]:
+    """The IAM action ("s3:ListAllMyBuckets") and resource ARN (or "*") of a request."""
+    service = req.service or "unknown"
+    prefix = SERVICE_PREFIXES.get(service, service)
+    if req.protocol == S3:
+        operation, resource = s3_operation(req)
+        return f"s3:{operation}", resource
+    operation = req.operation or f"{req.method}{req.raw_path}"
+    resource = "*"
+    if prefix == "iam":
+        resource = _iam_resource(req, principal.account_id)
+    elif prefix == "sts" and operation.startswith("AssumeRole"):
+        resource = req.params.get("RoleArn", "*")
+    return f"{prefix}:{operation}", resource
+
+
+# --- the request context ---------------------------------------------------------------
+
+
+def request_context(req: SandboxRequest, principal: Principal, now: datetime) -> dict[str, Any]:
+    """The global condition keys AWS would put in this request's context
+    (IAM User Guide, reference_policies_condition-keys)."""
+    principal_type = {"user": "User", "role": "AssumedRole", "root": "Account"}[principal.kind]
+    context: dict[str, Any] = {
+        "aws:CurrentTime": iso_time(now),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:PrincipalArn": principal.principal_arn,
+        "aws:PrincipalAccount": principal.account_id,
+        "aws:PrincipalType": principal_type,
+        "aws:userid": principal.user_id,
+        "aws:SecureTransport": "false",  # the sandbox speaks plain HTTP
+        "aws:SourceIp": req.source_ip,
+        "aws:RequestedRegion": req.region,
+    }
+    if principal.kind == "user":
+        context["aws:username"] = principal.name
+    session = principal.session
+    if session is not None:
+        # Only temporary credentials carry an issue time (fact 9); with a fractional
+        # second, because DateLessThan is strict at sub-second precision (fact 10).
+        context["aws:TokenIssueTime"] = iso_time(session.issued_at, millis=True)
+        context["aws:MultiFactorAuthPresent"] = "true" if session.mfa else "false"
+        if session.mfa:
+            age = max(0, int((now - session.issued_at).total_seconds()))
+            context["aws:MultiFactorAuthAge"] = str(age)
+    return context
+
+
+# --- the decision ----------------------------------------------------------------------
+
+
+def evaluate_sources(
+    sources: list[PolicySource], action: str, resource: str, context: Mapping[str, Any]
+) -> Any:
+    """Run the project's evaluator; a policy it cannot read is the sandbox's failure."""
+    from revoke.core.evaluate import PolicyEvaluationError, evaluate
+
+    try:
+        return evaluate({s.key: s.document for s in sources}, action, resource, context)
+    except PolicyEvaluationError as err:
+        raise AwsError(
+            "InternalFailure", f"sandbox could not evaluate a policy: {err}", 500
+        ) from err
+
+
+def denial_message(
+    principal: Principal, action: str, resource: str, *, explicit: bool, s3: bool
+) -> str:
+    """AWS's access-denied wording (IAM User Guide, troubleshoot_access-denied; fact 14)."""
+    on = ""
+    if resource != "*":
+        on = f' on resource: "{resource}"' if s3 else f" on resource: {resource}"
+    head = f"User: {principal.arn} is not authorized to perform: {action}{on}"
+    if explicit:
+        return f"{head} with an explicit deny in an identity-based policy"
+    return f"{head} because no identity-based policy allows the {action} action"
+
+
+def authorize(req: SandboxRequest, principal: Principal, now: datetime) -> None:
+    """Raise AccessDenied unless the principal's identity policies allow the request."""
+    sources = policies_for(principal)
+    if sources is None:  # root (fact 15), or a role the sandbox does not know
+        return
+    action, resource = action_and_resource(req, principal)
+    result = evaluate_sources(sources, action, resource, request_context(req, principal, now))
+    if result.decision == "allow":
+        return
+    raise access_denied(
+        denial_message(
+            principal,
+            action,
+            resource,
+            explicit=result.decision == "explicit_deny",
+            s3=req.protocol == S3,
+        )
+    )

@@ -1,0 +1,257 @@
+"""Who signed a request, and which identity policies apply to them right now.
+
+This is the one module that reads moto's IAM state (`moto.iam.models.iam_backends`),
+always at request time: AWS evaluates a session against the user's or role's policies
+as they are when the request arrives, not as they were when the token was issued
+(fact 6). Callers hold the server's moto lock, so the state does not change under them.
+
+Principals:
+- "user": an IAM user, signing with its access key or with a session it got from
+  GetSessionToken;
+- "role": a role session from AssumeRole;
+- "root": a key no IAM user owns. The sandbox treats it as the account root: not
+  restricted by IAM policies (fact 15).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from revoke.sandbox.tokens import SessionRecord
+
+DEFAULT_ACCOUNT_ID = "123456789012"  # moto.core.DEFAULT_ACCOUNT_ID
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "root" | "user" | "role"
+    account_id: str
+    arn: str  # the caller ARN AccessDenied names: user, root, or assumed-role session
+    principal_arn: str  # aws:PrincipalArn: the user, role or root ARN
+    user_id: str  # aws:userid / GetCallerIdentity UserId
+    name: str  # user name, role name, or "root"
+    access_key_id: str | None = None
+    session: SessionRecord | None = None
+
+    @property
+    def temporary(self) -> bool:
+        return self.session is not None
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    """One identity policy as the evaluator and SimulatePrincipalPolicy see it."""
+
+    key: str  # unique within one evaluation
+    name: str  # SourcePolicyId
+    source_type: str  # user | group | role | user-managed | aws-managed | none
+    document: dict[str, Any]
+
+
+def root_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:root"
+
+
+def root_principal(account_id: str, access_key_id: str | None) -> Principal:
+    return Principal(
+        kind="root",
+        account_id=account_id,
+        arn=root_arn(account_id),
+        principal_arn=root_arn(account_id),
+        user_id=account_id,
+        name="root",
+        access_key_id=access_key_id,
+    )
+
+
+def session_principal(record: SessionRecord) -> Principal:
+    principal_arn = record.role_arn or record.arn
+    return Principal(
+        kind=record.kind,
+        account_id=record.account_id,
+        arn=record.arn,
+        principal_arn=principal_arn,
+        user_id=record.user_id,
+        name=record.name,
+        access_key_id=record.access_key_id,
+        session=record,
+    )
+
+
+def _backends() -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends
+
+
+def iam_backend(account_id: str) -> Any:
+    """moto's IAM state of one account ("global" is moto's alias of partition "aws")."""
+    return _backends()[account_id]["global"]
+
+
+@dataclass(frozen=True)
+class UserKey:
+    account_id: str
+    user: Any  # moto.iam.models.User
+    key: Any  # moto.iam.models.AccessKey
+
+    @property
+    def active(self) -> bool:
+        return bool(self.key.status == "Active")
+
+    def principal(self) -> Principal:
+        return Principal(
+            kind="user",
+            account_id=self.account_id,
+            arn=self.user.arn,
+            principal_arn=self.user.arn,
+            user_id=self.user.id,
+            name=self.user.name,
+            access_key_id=self.key.access_key_id,
+        )
+
+
+def find_user_key(access_key_id: str) -> UserKey | None:
+    """The IAM user owning a long-term access key, in whichever account holds it."""
+    for account_id, account in list(_backends().items()):
+        backend = account["global"]
+        key = backend.access_keys.get(access_key_id)
+        if key is None or not key.user_name:
+            continue
+        user = backend.users.get(key.user_name)
+        if user is not None:
+            return UserKey(account_id, user, key)
+    return None
+
+
+def find_user(account_id: str, name: str) -> Any | None:
+    return iam_backend(account_id).users.get(name)
+
+
+def find_role(role_arn: str) -> Any | None:
+    """A role by ARN (path included), or by name when the ARN's path differs."""
+    account_id = _account_of(role_arn)
+    if account_id is None:
+        return None
+    backend = iam_backend(account_id)
+    name = role_arn.rsplit("/", 1)[-1]
+    fallback = None
+    for role in list(backend.roles.values()):
+        if role.arn == role_arn:
+            return role
+        if role.name == name:
+            fallback = role
+    return fallback
+
+
+def find_group(account_id: str, name: str) -> Any | None:
+    return iam_backend(account_id).groups.get(name)
+
+
+def _account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) >= 6 and parts[4].isdigit() else None
+
+
+def _document(text: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        parsed = json.loads(unquote(text))
+    if not isinstance(parsed, dict):
+        raise ValueError("policy document is not a JSON object")
+    return parsed
+
+
+def _managed(owner: str, policies: dict[str, Any]) -> list[PolicySource]:
+    sources = []
+    for arn, policy in list(policies.items()):
+        version = next((v for v in policy.versions if v.is_default), policy.versions[-1])
+        kind = "aws-managed" if ":iam::aws:policy/" in arn else "user-managed"
+        sources.append(
+            PolicySource(f"{owner}#{arn}", policy.name, kind, _document(version.document))
+        )
+    return sources
+
+
+def _inline(owner: str, source_type: str, policies: dict[str, str]) -> list[PolicySource]:
+    return [
+        PolicySource(f"{owner}#inline/{name}", name, source_type, _document(text))
+        for name, text in list(policies.items())
+    ]
+
+
+def user_policies(account_id: str, user_name: str) -> list[PolicySource] | None:
+    """User inline + attached managed + every group's inline and managed; None if gone."""
+    backend = iam_backend(account_id)
+    user = backend.users.get(user_name)
+    if user is None:
+        return None
+    sources = _inline(user.arn, "user", user.policies) + _managed(user.arn, user.managed_policies)
+    for group in list(backend.groups.values()):
+        if user in group.users:
+            sources += group_policies_of(group)
+    return sources
+
+
+def group_policies_of(group: Any) -> list[PolicySource]:
+    return _inline(group.arn, "group", group.policies) + _managed(group.arn, group.managed_policies)
+
+
+def role_policies(role: Any) -> list[PolicySource]:
+    return _inline(role.arn, "role", role.policies) + _managed(role.arn, role.managed_policies)
+
+
+def policies_for(principal: Principal) -> list[PolicySource] | None:
+    """The identity policies governing `principal` now; None when it has none to check.
+
+    None means: root (fact 15), or a role the sandbox does not know (see
+    `Sandbox` docs: moto lets anyone assume any ARN, and the sandbox keeps that).
+    A user deleted since its session was issued has no policies: everything is
+    implicitly denied.
+    """
+    if principal.kind == "root":
+        return None
+    if principal.kind == "user":
+        return user_policies(principal.account_id, principal.name) or []
+    role = find_role(principal.principal_arn)
+    return None if role is None else role_policies(role)
+
+
+def inline_policy_documents(kind: str, account_id: str, name: str) -> dict[str, str] | None:
+    """An entity's inline policies (name -> text) for the size quota; None if no entity."""
+    backend = iam_backend(account_id)
+    entity: Any
+    if kind == "user":
+        entity = backend.users.get(name)
+    elif kind == "group":
+        entity = backend.groups.get(name)
+    else:
+        entity = next((r for r in list(backend.roles.values()) if r.name == name), None)
+    return None if entity is None else dict(entity.policies)
+
+
+def install_admin_policy(account_id: str, role_name: str) -> None:
+    """Attach AWS's AdministratorAccess to a role, as Organizations does for the role it
+    creates in a new member account ("OrganizationAccountAccessRole", AWS Organizations
+    User Guide, orgs_manage_accounts_access). moto creates the role with no policy and
+    does not load AWS managed policies by default, so the sandbox adds just this one.
+    """
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy
+
+    backend = iam_backend(account_id)
+    role = next((r for r in list(backend.roles.values()) if r.name == role_name), None)
+    if role is None:
+        return
+    arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+    policy = backend.managed_policies.get(arn)
+    if policy is None:
+        data = json.loads(aws_managed_policies_data)["AdministratorAccess"]
+        policy = AWSManagedPolicy.from_data("AdministratorAccess", account_id, "us-east-1", data)
+        backend.managed_policies[policy.arn] = policy
+    if policy.arn not in role.managed_policies:
+        policy.attach_to(role)
