@@ -223,3 +223,46 @@ def _lift_group(app: typer.Typer) -> typer.Typer:
 def register(app: typer.Typer) -> None:
     app.command("org")(org)
     _lift_group(app).command("org")(lift_org)
+
+
+STATUS_COLUMNS = ["account", "kind", "name", "policy_name", "cutoff", "mechanism"]
+
+
+def org_status_command(g: Globals, kind: str | None, name: str | None, role_name: str) -> None:
+    """`revoke status --all-accounts [user|role [NAME]]`: the revocations in force in every
+    active account, and the organization's SCP. Exit 4 when an account could not be read."""
+    from revoke.aws.iam import IamGateway
+    from revoke.errors import BadInput, ExitCode
+    from revoke.fanout import check_role_name, org_status
+
+    if kind is not None and kind.lower() not in ("user", "role"):
+        raise BadInput(f"{kind!r} is not user or role", hint="revoke status --all-accounts")
+    session = g.aws()
+    caller = IamGateway(session).caller_identity()
+    payload = org_status(session, caller, role_name=check_role_name(role_name))
+    if kind is not None:
+        wanted = kind.lower()
+        payload["targets"] = [
+            t
+            for t in payload["targets"]
+            if t.get("kind") == wanted
+            and (name is None or str(t.get("name", "")).lower() == name.lower())
+        ]
+    warnings = [
+        f"account {a['account']}: {a['error']}"
+        for a in payload["accounts"]
+        if a["status"] in ("failed", "skipped")
+    ]
+    payload["warnings"] = warnings
+    if not payload["targets"]:
+        g.say("no revocation in force in the organization")
+    emit(
+        g,
+        payload,
+        payload["targets"],
+        STATUS_COLUMNS,
+        title=f"revocations in {len(payload['accounts'])} account(s)",
+        warnings=warnings,
+    )
+    if any(a["status"] == "failed" for a in payload["accounts"]):
+        raise typer.Exit(int(ExitCode.PARTIAL))

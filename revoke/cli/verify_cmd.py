@@ -77,13 +77,29 @@ def status_command(
     ctx: typer.Context,
     kind: str = typer.Argument(None, help="user or role (default: every one)"),
     name: str = typer.Argument(None, help="Name or ARN of the principal."),
+    all_accounts: bool = typer.Option(
+        False,
+        "--all-accounts",
+        help="Every active account of the organization (through --assume-role-name), and "
+        "the organization's RevokeOlderSessions SCP.",
+    ),
+    assume_role_name: str = typer.Option(
+        "OrganizationAccountAccessRole",
+        "--assume-role-name",
+        help="Role to assume in each account with --all-accounts.",
+    ),
 ) -> None:
     """The revocation policies in force and their cutoffs: of one principal, or of every
-    user and role in the account."""
+    user and role in the account (or, with --all-accounts, in the organization)."""
     from revoke.aws.iam import IamGateway
     from revoke.aws.policies import account_revocations, principal_revocations
 
     g = get_globals(ctx)
+    if all_accounts:
+        from revoke.cli.org_cmd import org_status_command
+
+        org_status_command(g, kind, name, assume_role_name)
+        return
     if kind is not None and name is None:
         raise BadInput(f"name the {kind}", hint=f"revoke status {kind} NAME, or revoke status")
     gateway = IamGateway(g.aws())

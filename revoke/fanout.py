@@ -1,0 +1,505 @@
+"""Fan-out: the same revocation in many accounts, by assuming a role in each.
+
+In a breach the same identity (or attacker) often reaches many accounts, and AWS's
+playbooks ask for containment in all of them at once. For every account: assume
+`--assume-role-name` (default `OrganizationAccountAccessRole`, the role AWS Organizations
+creates in the accounts it creates), then run exactly the single-account flow (plan ->
+apply -> verify -> journal) with a gateway on that session. Plans for every account come
+first, so one confirmation covers the whole run.
+
+Bounded concurrency at two levels: `account_workers` accounts at a time, each with its own
+`max_workers` IAM calls (IAM throttles per account, fact 19, so accounts do not share a
+budget). An account whose role cannot be assumed is that account's `failed` entry with the
+AWS error; the others go on, and the run exits 4 (partial).
+
+The account the caller's credentials belong to is served by those credentials, without
+assuming a role: OrganizationAccountAccessRole does not exist in the management account.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from revoke.core.plan import STATUS_FAILED
+from revoke.errors import BadInput, ExitCode, NoCredentials, RevokeError
+
+if TYPE_CHECKING:
+    from revoke.aws.iam import IamGateway
+    from revoke.aws.session import AwsSession
+    from revoke.cli.context import Globals
+    from revoke.core.names import TargetName
+    from revoke.revocation import RunResult
+
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+DEFAULT_ACCOUNT_WORKERS = 4
+ACCOUNT_DONE, ACCOUNT_FAILED, ACCOUNT_SKIPPED = "done", "failed", "skipped"
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+
+
+def parse_accounts(values: Sequence[str], file_text: str | None = None) -> list[str]:
+    """Account IDs from `--accounts 1111,2222` (repeatable) and a file (one or more a line,
+    `#` comments); in order, without duplicates. Refuses anything but 12 digits."""
+    raw: list[str] = []
+    for value in values:
+        raw.extend(value.split(","))
+    for line in (file_text or "").splitlines():
+        raw.extend(line.split("#", 1)[0].replace(",", " ").split())
+    accounts: list[str] = []
+    for entry in (e.strip() for e in raw):
+        if not entry:
+            continue
+        if not _ACCOUNT.match(entry):
+            raise BadInput(
+                f"{entry!r} is not an AWS account ID",
+                hint="12 digits, comma-separated: --accounts 111111111111,222222222222",
+            )
+        if entry not in accounts:
+            accounts.append(entry)
+    return accounts
+
+
+def check_role_name(name: str) -> str:
+    text = name.strip()
+    if not _ROLE_NAME.match(text):
+        raise BadInput(
+            f"{name!r} is not a valid IAM role name",
+            hint="--assume-role-name NAME, e.g. OrganizationAccountAccessRole",
+        )
+    return text
+
+
+@dataclass
+class AccountOutcome:
+    account: str
+    status: str = ACCOUNT_DONE
+    name: str | None = None
+    role_arn: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+    result: RunResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for target in self.result.targets if self.result else []:
+            counts[target.status] = counts.get(target.status, 0) + 1
+        return {
+            "account": self.account,
+            "name": self.name,
+            "status": self.status,
+            "role_arn": self.role_arn,
+            "error": self.error,
+            "error_code": self.error_code,
+            "targets": counts,
+        }
+
+
+@dataclass
+class FanOutResult:
+    action: str
+    dry_run: bool
+    cutoff: str
+    accounts: list[AccountOutcome]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def results(self) -> list[RunResult]:
+        return [o.result for o in self.accounts if o.result is not None]
+
+    @property
+    def changes(self) -> bool:
+        return any(r.changes for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        targets: list[dict[str, Any]] = []
+        warnings = list(self.warnings)
+        for outcome in self.accounts:
+            if outcome.result is None:
+                continue
+            data = outcome.result.to_json()
+            for target in data["targets"]:
+                target["account"] = target.get("account") or outcome.account
+                targets.append(target)
+            warnings.extend(f"{outcome.account}: {w}" for w in data["warnings"])
+        return {
+            "action": self.action,
+            "dry_run": self.dry_run,
+            "cutoff": self.cutoff,
+            "targets": targets,
+            "accounts": [o.to_json() for o in self.accounts],
+            "warnings": warnings,
+        }
+
+    def exit_code(self) -> ExitCode:
+        failed_accounts = [o for o in self.accounts if o.status == ACCOUNT_FAILED]
+        rows = [t for r in self.results for t in r.targets]
+        failed_rows = [t for t in rows if t.status == STATUS_FAILED]
+        if not failed_accounts and not failed_rows:
+            return max((r.exit_code() for r in self.results), default=ExitCode.OK)
+        if len(failed_rows) < len(rows):
+            return ExitCode.PARTIAL  # some accounts (or targets) failed, the others applied
+        if not failed_accounts:  # every target failed: the single-account rule decides
+            codes = {r.exit_code() for r in self.results}
+            return codes.pop() if len(codes) == 1 else ExitCode.AWS_FAILURE
+        if not rows and all(o.error_code == "NoCredentials" for o in failed_accounts):
+            return ExitCode.NO_CREDENTIALS
+        return ExitCode.AWS_FAILURE
+
+
+def _failed(outcome: AccountOutcome, err: RevokeError) -> AccountOutcome:
+    outcome.status = ACCOUNT_FAILED
+    outcome.error = err.message
+    outcome.error_code = (
+        "NoCredentials"
+        if isinstance(err, NoCredentials)
+        else (getattr(err, "code", None) or type(err).__name__)
+    )
+    return outcome
+
+
+def plan_accounts(
+    accounts: Sequence[str],
+    *,
+    open_account: Callable[[str], AwsSession],
+    plan: Callable[[str, AwsSession], RunResult],
+    account_workers: int = DEFAULT_ACCOUNT_WORKERS,
+    names: dict[str, str] | None = None,
+    role_arn: Callable[[str], str | None] = lambda _account: None,
+    on_done: Callable[[AccountOutcome], None] | None = None,
+) -> tuple[list[AccountOutcome], dict[str, AwsSession]]:
+    """Open a session in every account and plan there (read-only calls only)."""
+    from revoke.revocation import map_bounded
+
+    sessions: dict[str, AwsSession] = {}
+
+    def one(account: str) -> AccountOutcome:
+        outcome = AccountOutcome(
+            account=account, name=(names or {}).get(account), role_arn=role_arn(account)
+        )
+        try:
+            session = open_account(account)
+            sessions[account] = session
+            outcome.result = plan(account, session)
+        except RevokeError as err:
+            return _failed(outcome, err)
+        return outcome
+
+    outcomes = map_bounded(one, list(accounts), account_workers, on_done)
+    return outcomes, sessions
+
+
+def apply_accounts(
+    outcomes: Sequence[AccountOutcome],
+    sessions: dict[str, AwsSession],
+    *,
+    apply: Callable[[str, AwsSession, RunResult], RunResult],
+    account_workers: int = DEFAULT_ACCOUNT_WORKERS,
+) -> None:
+    """Apply (and verify, and journal) every account's plan that has changes."""
+    from revoke.revocation import map_bounded
+
+    def one(outcome: AccountOutcome) -> AccountOutcome:
+        if outcome.result is None or not outcome.result.changes:
+            return outcome
+        try:
+            outcome.result = apply(outcome.account, sessions[outcome.account], outcome.result)
+        except RevokeError as err:
+            return _failed(outcome, err)
+        return outcome
+
+    map_bounded(one, list(outcomes), account_workers)
+
+
+def skipped(account: dict[str, str]) -> AccountOutcome:
+    """An account ListAccounts reports but that cannot be reached (suspended, closing)."""
+    return AccountOutcome(
+        account=account["id"],
+        name=account.get("name"),
+        status=ACCOUNT_SKIPPED,
+        error=f"account state {account.get('state')}: skipped",
+    )
+
+
+# -- choosing the accounts and opening sessions in them ------------------------------------
+
+
+def read_accounts_file(path: str) -> str:
+    import sys
+    from pathlib import Path
+
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text("utf-8")
+    except OSError as err:
+        raise BadInput(f"cannot read {path}: {err.strerror}") from None
+
+
+def choose_accounts(
+    session: AwsSession,
+    *,
+    accounts: Sequence[str] = (),
+    accounts_file: str | None = None,
+    all_accounts: bool = False,
+) -> tuple[list[str], list[AccountOutcome], dict[str, str]]:
+    """The accounts to reach, the ones skipped (suspended or closing), and their names.
+
+    `--all-accounts` lists the organization (organizations:ListAccounts, from the
+    management account or a delegated administrator) and skips every account whose state
+    is not ACTIVE: a suspended account cannot be signed into.
+    """
+    listed = parse_accounts(accounts, read_accounts_file(accounts_file) if accounts_file else None)
+    names: dict[str, str] = {}
+    skipped_accounts: list[AccountOutcome] = []
+    if all_accounts:
+        from revoke.aws.orgs import OrgsGateway
+
+        for entry in OrgsGateway(session).list_accounts():
+            names[entry["id"]] = entry["name"]
+            if entry["state"] != "ACTIVE":
+                skipped_accounts.append(skipped(entry))
+            elif entry["id"] not in listed:
+                listed.append(entry["id"])
+    if not listed and not skipped_accounts:
+        raise BadInput(
+            "no account to reach",
+            hint="--accounts 111111111111,222222222222, --accounts-file FILE or --all-accounts",
+        )
+    return listed, skipped_accounts, names
+
+
+def partition_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 2 and parts[1] else "aws"
+
+
+def account_opener(
+    session: AwsSession, caller: dict[str, str], role_name: str
+) -> tuple[Callable[[str], AwsSession], Callable[[str], str | None]]:
+    """`open(account)`: the caller's own session for its own account, else a session
+    through `role_name` in that account; and `role_arn(account)` for the report."""
+    from revoke.aws.orgs import assume_account_role
+
+    partition = partition_of(caller.get("arn", ""))
+
+    def open_account(account: str) -> AwsSession:
+        if account == caller.get("account"):
+            return session
+        return assume_account_role(session, account, role_name, partition=partition)
+
+    def role_arn(account: str) -> str | None:
+        if account == caller.get("account"):
+            return None
+        return f"arn:{partition}:iam::{account}:role/{role_name}"
+
+    return open_account, role_arn
+
+
+# -- status across the organization ---------------------------------------------------------
+
+
+def org_status(
+    session: AwsSession,
+    caller: dict[str, str],
+    *,
+    role_name: str = DEFAULT_ROLE_NAME,
+    account_workers: int = DEFAULT_ACCOUNT_WORKERS,
+) -> dict[str, Any]:
+    """`revoke status --all-accounts`: every revocation in force in every active account,
+    and the organization's RevokeOlderSessions SCP with where it is attached."""
+    from revoke.aws.iam import IamGateway
+    from revoke.aws.orgs import OrgsGateway
+    from revoke.aws.policies import account_revocations
+    from revoke.core.scp import SCP_POLICY_NAME, scp_cutoff, scp_exemptions
+    from revoke.revocation import map_bounded
+
+    accounts, skipped_accounts, names = choose_accounts(session, all_accounts=True)
+    open_account, role_arn = account_opener(session, caller, role_name)
+
+    def one(account: str) -> tuple[AccountOutcome, list[dict[str, Any]]]:
+        outcome = AccountOutcome(account=account, name=names.get(account))
+        outcome.role_arn = role_arn(account)
+        try:
+            found = account_revocations(IamGateway(open_account(account)))
+        except RevokeError as err:
+            return _failed(outcome, err), []
+        for entry in found:
+            entry["account"] = entry.get("account") or account
+        return outcome, found
+
+    results = map_bounded(one, accounts, account_workers)
+    targets = [entry for _, found in results for entry in found]
+    outcomes = [outcome for outcome, _ in results] + skipped_accounts
+    in_force = {outcome.account: len(found) for outcome, found in results}
+
+    scp: dict[str, Any] | None = None
+    policy = OrgsGateway(session).find_policy()
+    if policy is not None and policy.document is not None:
+        scp = {
+            "kind": "scp",
+            "name": ",".join(policy.targets) or "(not attached)",
+            "account": caller.get("account"),
+            "policy_name": SCP_POLICY_NAME,
+            "policy_id": policy.id,
+            "cutoff": scp_cutoff(policy.document),
+            "mechanism": "scp",
+            "exempt_principals": scp_exemptions(policy.document),
+            "attached_to": list(policy.targets),
+        }
+        targets.insert(0, scp)
+    return {
+        "action": "status",
+        "targets": targets,
+        "accounts": [{**o.to_json(), "in_force": in_force.get(o.account, 0)} for o in outcomes],
+        "organization_scp": scp,
+    }
+
+
+# -- `revoke user|role NAME --accounts ...` ---------------------------------------------------
+
+
+@dataclass
+class FanOutOptions:
+    kind: str
+    targets: Sequence[TargetName]
+    cutoff: str
+    dry_run: bool = False
+    force: bool = False
+    verify: bool = True
+    max_workers: int = 8
+    account_workers: int = DEFAULT_ACCOUNT_WORKERS
+    role_name: str = DEFAULT_ROLE_NAME
+    all_principals: bool = False
+    deactivate_keys: bool = False
+    disable_console: bool = False
+    deadline: float = 300.0
+
+
+class AccountRun:
+    """The single-account flow (revoke_cmd.run_revocation) for one account of a fan-out:
+    plan with containment and evidence, then apply, verify and journal, with a gateway on
+    that account's session. One recorder per account: its journal records name it."""
+
+    def __init__(self, g: Globals, options: FanOutOptions) -> None:
+        self.g = g
+        self.options = options
+        self.recorders: dict[str, Any] = {}
+        self.gateways: dict[str, IamGateway] = {}
+
+    def targets_for(self, account: str) -> list[TargetName]:
+        # A target given as an ARN belongs to the account its ARN names, and only there.
+        return [t for t in self.options.targets if t.account in (None, account)]
+
+    def plan(self, account: str, session: AwsSession) -> RunResult:
+        from revoke import revocation
+        from revoke.aws.iam import IamGateway
+        from revoke.containment import ContainmentOptions, RevocationRecorder
+        from revoke.core.names import TargetName
+        from revoke.journal import Journal
+
+        o = self.options
+        gateway = IamGateway(session)
+        actor = gateway.caller_identity()
+        targets = self.targets_for(account)
+        if o.all_principals:
+            known = {t.name.lower() for t in targets}
+            targets += [
+                TargetName(o.kind, n) for n in gateway.list_names(o.kind) if n.lower() not in known
+            ]
+        recorder = RevocationRecorder(
+            gateway,
+            Journal(self.g.journal_path),
+            actor=actor,
+            cutoff=o.cutoff,
+            options=ContainmentOptions(o.deactivate_keys, o.disable_console),
+        )
+        self.recorders[account] = recorder
+        self.gateways[account] = gateway
+        result = revocation.plan_run(
+            gateway,
+            o.kind,
+            targets,
+            o.cutoff,
+            force=o.force,
+            max_workers=o.max_workers,
+            extend=recorder.extend,
+        )
+        result.actor = actor
+        self.g.say(f"{account}: planned {len(result.changes)} change(s) of {len(targets)}")
+        return result
+
+    def apply(self, account: str, session: AwsSession, result: RunResult) -> RunResult:
+        from revoke import revocation
+
+        o = self.options
+        recorder = self.recorders[account]
+        gateway = self.gateways[account]
+        revocation.apply_run(
+            gateway,
+            result,
+            max_workers=o.max_workers,
+            before_apply=recorder.before_apply,
+            after_apply=recorder.after_apply,
+        )
+        if o.verify:
+            from revoke.verify import verify_run
+
+            verify_run(self.g, gateway, result, deadline=o.deadline)
+            recorder.record_verification(result)
+        self.g.say(f"{account}: journalled {len(recorder.written)} change(s)")
+        return result
+
+
+def run_fanout(
+    g: Globals,
+    options: FanOutOptions,
+    *,
+    accounts: Sequence[str] = (),
+    accounts_file: str | None = None,
+    all_accounts: bool = False,
+) -> FanOutResult:
+    """Plan in every account, one confirmation, then apply everywhere. Per-account errors
+    (the role cannot be assumed, AccessDenied) are that account's entry; the run goes on."""
+    from revoke.aws.iam import IamGateway
+
+    session = g.aws()
+    caller = IamGateway(session).caller_identity()  # 253 here when credentials are bad
+    chosen, skipped_accounts, names = choose_accounts(
+        session, accounts=accounts, accounts_file=accounts_file, all_accounts=all_accounts
+    )
+    open_account, role_arn = account_opener(session, caller, options.role_name)
+    flow = AccountRun(g, options)
+    g.say(
+        f"planning: {len(options.targets) or 'every'} {options.kind}(s) in {len(chosen)} "
+        f"account(s) through {options.role_name}, cutoff {options.cutoff}"
+    )
+    outcomes, sessions = plan_accounts(
+        chosen,
+        open_account=open_account,
+        plan=flow.plan,
+        account_workers=options.account_workers,
+        names=names,
+        role_arn=role_arn,
+    )
+    run = FanOutResult("revoke", True, options.cutoff, [*outcomes, *skipped_accounts])
+    for outcome in run.accounts:
+        if outcome.status == ACCOUNT_FAILED:
+            run.warnings.append(f"account {outcome.account}: not reached: {outcome.error}")
+    if options.dry_run or not run.changes:
+        return run
+    from revoke.journal import Journal
+
+    Journal(g.journal_path).check_writable()  # evidence first: no journal, no change
+    count = sum(len(r.changes) for r in run.results)
+    reached = sum(1 for r in run.results if r.changes)
+    if not g.confirm(
+        f"Write the deny for sessions issued before {options.cutoff} to {count} "
+        f"{options.kind}(s) in {reached} account(s)?"
+    ):
+        g.say("nothing changed")
+        return run
+    run.dry_run = False
+    apply_accounts(outcomes, sessions, apply=flow.apply, account_workers=options.account_workers)
+    return run

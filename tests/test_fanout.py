@@ -1,0 +1,218 @@
+"""Fan-out over accounts: choosing accounts, per-account results, exit codes; and the CLI
+against moto's Organizations and multi-account STS, with one account whose role cannot be
+assumed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core.authorization import disable_iam_authentication, enable_iam_authentication
+
+from revoke.core.plan import STATUS_APPLIED, STATUS_FAILED, TargetPlan
+from revoke.core.policy import POLICY_NAME
+from revoke.errors import BadInput, ExitCode
+from revoke.fanout import (
+    ACCOUNT_FAILED,
+    ACCOUNT_SKIPPED,
+    AccountOutcome,
+    FanOutResult,
+    check_role_name,
+    parse_accounts,
+)
+from revoke.revocation import RunResult
+from tests.helpers import json_out, run_cli
+
+A, B, C = "111111111111", "222222222222", "333333333333"
+CUTOFF = "2026-11-01T05:00:00Z"
+
+
+def test_accounts_from_options_and_file_in_order_without_duplicates() -> None:
+    text = f"# prod\n{C}\n{A}, {B}  # dev\n\n"
+    assert parse_accounts([f"{A},{B}", B], text) == [A, B, C]
+
+
+@pytest.mark.parametrize("bad", ["12345", "1111-2222-3333", "arn:aws:iam::111111111111:root"])
+def test_a_bad_account_id_is_refused(bad: str) -> None:
+    with pytest.raises(BadInput, match="not an AWS account ID"):
+        parse_accounts([bad])
+
+
+def test_role_name_is_checked() -> None:
+    assert check_role_name("OrganizationAccountAccessRole") == "OrganizationAccountAccessRole"
+    with pytest.raises(BadInput):
+        check_role_name("role/with/slash")
+
+
+def _result(*statuses: str, verification: str = "verified") -> RunResult:
+    rows = []
+    for index, status in enumerate(statuses):
+        row = TargetPlan("user", f"u{index}", None, "p", {}, status)
+        row.verification = {"status": verification}
+        if status == STATUS_FAILED:
+            row.error_code = "NoSuchEntity"
+        rows.append(row)
+    return RunResult("revoke", False, CUTOFF, rows)
+
+
+def _run(*outcomes: AccountOutcome) -> FanOutResult:
+    return FanOutResult("revoke", False, CUTOFF, list(outcomes))
+
+
+def _unreachable(account: str) -> AccountOutcome:
+    return AccountOutcome(
+        account, status=ACCOUNT_FAILED, error="AccessDenied", error_code="AccessDenied"
+    )
+
+
+def test_one_account_unreachable_the_others_applied_is_partial() -> None:
+    run = _run(
+        AccountOutcome(A, result=_result(STATUS_APPLIED)),
+        _unreachable(B),
+        AccountOutcome(C, result=_result(STATUS_APPLIED)),
+    )
+    assert run.exit_code() == ExitCode.PARTIAL
+
+
+def test_every_account_unreachable_is_an_aws_failure() -> None:
+    assert _run(_unreachable(A), _unreachable(B)).exit_code() == ExitCode.AWS_FAILURE
+
+
+def test_all_applied_and_verified_is_ok_and_skipped_accounts_do_not_count() -> None:
+    skipped = AccountOutcome(C, status=ACCOUNT_SKIPPED, error="account state SUSPENDED: skipped")
+    run = _run(AccountOutcome(A, result=_result(STATUS_APPLIED)), skipped)
+    assert run.exit_code() == ExitCode.OK
+
+
+def test_unverified_in_one_account_is_exit_3() -> None:
+    run = _run(
+        AccountOutcome(A, result=_result(STATUS_APPLIED)),
+        AccountOutcome(B, result=_result(STATUS_APPLIED, verification="unverified")),
+    )
+    assert run.exit_code() == ExitCode.UNVERIFIED
+
+
+def test_json_targets_carry_their_account_and_accounts_list_each_outcome() -> None:
+    run = _run(AccountOutcome(A, result=_result(STATUS_APPLIED, STATUS_FAILED)), _unreachable(B))
+    data = run.to_json()
+    assert [t["account"] for t in data["targets"]] == [A, A]
+    assert data["accounts"] == [
+        {
+            "account": A,
+            "name": None,
+            "status": "done",
+            "role_arn": None,
+            "error": None,
+            "error_code": None,
+            "targets": {"applied": 1, "failed": 1},
+        },
+        {
+            "account": B,
+            "name": None,
+            "status": "failed",
+            "role_arn": None,
+            "error": "AccessDenied",
+            "error_code": "AccessDenied",
+            "targets": {},
+        },
+    ]
+
+
+# -- against moto: Organizations, multi-account STS, IAM authorization ------------------------
+
+MANAGEMENT = "123456789012"
+ROLE = "OrganizationAccountAccessRole"
+ALLOW_ALL = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
+
+
+def _member_iam(account: str) -> Any:
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="setup"
+    )["Credentials"]
+    return boto3.client(
+        "iam",
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+@pytest.fixture
+def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Three member accounts, each with a user alice; a responder in the management account
+    whose own policy denies sts:AssumeRole into the third account's role: a realistic
+    "role cannot be assumed" for that account, enforced by moto's IAM authorization."""
+    with mock_aws():
+        orgs = boto3.client("organizations", region_name="us-east-1")
+        orgs.create_organization(FeatureSet="ALL")
+        accounts = [
+            orgs.create_account(AccountName=n, Email=f"{n}@example.com")["CreateAccountStatus"][
+                "AccountId"
+            ]
+            for n in ("prod", "dev", "locked")
+        ]
+        for account in accounts:
+            iam = _member_iam(account)
+            # What AWS gives the role it creates: AdministratorAccess.
+            iam.put_role_policy(RoleName=ROLE, PolicyName="admin", PolicyDocument=ALLOW_ALL)
+            iam.create_user(UserName="alice")
+        iam = boto3.client("iam", region_name="us-east-1")
+        iam.create_user(UserName="responder")
+        deny = {
+            "Effect": "Deny",
+            "Action": "sts:AssumeRole",
+            "Resource": f"arn:aws:iam::{accounts[2]}:role/{ROLE}",
+        }
+        policy = json.loads(ALLOW_ALL)
+        policy["Statement"].append(deny)
+        iam.put_user_policy(
+            UserName="responder", PolicyName="responder", PolicyDocument=json.dumps(policy)
+        )
+        key = iam.create_access_key(UserName="responder")["AccessKey"]
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+        with enable_iam_authentication():
+            yield {"accounts": accounts, "orgs": orgs}
+
+
+def put_revocation(account: str) -> None:
+    _member_iam(account).put_user_policy(
+        UserName="alice",
+        PolicyName=POLICY_NAME,
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": {
+                    "Effect": "Deny",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": {"DateLessThan": {"aws:TokenIssueTime": CUTOFF}},
+                },
+            }
+        ),
+    )
+
+
+def test_status_across_accounts_with_one_unreachable(org: dict[str, Any]) -> None:
+    prod, dev, locked = org["accounts"]
+    with disable_iam_authentication():
+        put_revocation(prod)
+    result = run_cli("--output", "json", "status", "--all-accounts")
+    assert result.exit_code == 4, result.stderr
+    out = json_out(result)
+    assert [(t["account"], t["kind"], t["name"], t["cutoff"]) for t in out["targets"]] == [
+        (prod, "user", "alice", CUTOFF)
+    ]
+    by_account = {a["account"]: a for a in out["accounts"]}
+    assert by_account[prod]["in_force"] == 1 and by_account[dev]["in_force"] == 0
+    assert by_account[locked]["status"] == "failed"
+    assert "AccessDenied" in by_account[locked]["error"]
+    assert by_account[MANAGEMENT]["role_arn"] is None  # own credentials, no role assumed
+    assert f"account {locked}:" in result.stderr
