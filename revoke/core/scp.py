@@ -250,6 +250,8 @@ class ScpPlan:
             "policy_id": self.policy_id,
             "policy_document": self.policy_document,
             "status": self.status,
+            # The cutoff in the document: the requested one, or a later one kept (fact 12).
+            "cutoff": self.cutoff,
             "previous_cutoff": self.previous_cutoff,
             "error": self.error,
             "verification": self.verification,

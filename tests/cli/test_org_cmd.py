@@ -145,6 +145,7 @@ def test_earlier_cutoff_is_kept_later_unless_forced(org: dict[str, Any]) -> None
     assert result.exit_code == 0
     (target,) = json_out(result)["targets"]
     assert target["status"] == "unchanged" and "un-revoke" in target["reason"]
+    assert target["cutoff"] == LATER
     assert scp_cutoff(ours(org)["document"]) == LATER  # type: ignore[index]
     assert revoke("org", "--before", CUTOFF, "--force").exit_code == 0
     assert scp_cutoff(ours(org)["document"]) == CUTOFF  # type: ignore[index]

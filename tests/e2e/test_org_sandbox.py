@@ -1,0 +1,103 @@
+"""End to end in the sandbox, the issue's "done when": `revoke org --before now
+--exempt-principal arn:aws:iam::…:role/BreakGlass` with its plan, verification and journal,
+and `revoke user alice --all-accounts --before now` across the organization's accounts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from revoke.core.scp import SCP_POLICY_NAME, scp_cutoff, scp_exemptions
+from revoke.journal import Journal
+from revoke.sandbox import Sandbox
+from tests.helpers import json_out, run_cli
+
+pytestmark = pytest.mark.slow
+
+ROLE = "OrganizationAccountAccessRole"
+
+
+@pytest.fixture(scope="module")
+def _server() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox(_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    _server.reset()
+    # The responder acts as the management account's root (a key no IAM user owns).
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", _server.root_credentials["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", _server.root_credentials["aws_secret_access_key"])
+    monkeypatch.setenv("AWS_ENDPOINT_URL", _server.endpoint_url)
+    return _server
+
+
+@pytest.fixture
+def org(sandbox: Sandbox) -> dict[str, Any]:
+    orgs = sandbox.client("organizations")
+    orgs.create_organization(FeatureSet="ALL")
+    accounts = [
+        orgs.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"][
+            "AccountId"
+        ]
+        for name in ("prod", "dev")
+    ]
+    return {
+        "orgs": orgs,
+        "root": orgs.list_roots()["Roots"][0]["Id"],
+        "accounts": accounts,
+        "management": sandbox.account_id,
+    }
+
+
+def journal(tmp_path: Path) -> list[dict[str, Any]]:
+    return Journal(tmp_path / "state" / "revoke" / "journal.jsonl").records()
+
+
+def test_revoke_org_plan_apply_verify_journal_lift(
+    sandbox: Sandbox, org: dict[str, Any], tmp_path: Path
+) -> None:
+    break_glass = f"arn:aws:iam::{org['accounts'][0]}:role/BreakGlass"
+    args = ["--output", "json", "org", "--before", "now", "--exempt-principal", break_glass]
+
+    plan = run_cli(*args, "--dry-run")
+    assert plan.exit_code == 0, plan.stderr
+    (planned,) = json_out(plan)["targets"]
+    assert planned["status"] == "planned"
+    assert sorted(a["id"] for a in planned["covered_accounts"]) == sorted(org["accounts"])
+    assert journal(tmp_path) == []
+
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.stderr
+    (target,) = json_out(result)["targets"]
+    assert (target["status"], target["verification"]["status"]) == ("applied", "verified")
+    assert f"no SCP affects the management account {org['management']}" in result.stderr
+
+    policies = org["orgs"].list_policies_for_target(
+        TargetId=org["root"], Filter="SERVICE_CONTROL_POLICY"
+    )["Policies"]
+    (ours,) = [p for p in policies if p["Name"] == SCP_POLICY_NAME]
+    content = json.loads(org["orgs"].describe_policy(PolicyId=ours["Id"])["Policy"]["Content"])
+    assert scp_cutoff(content) == target["cutoff"]
+    assert scp_exemptions(content) == [break_glass]
+
+    (record,) = journal(tmp_path)
+    assert (record["action"], record["target"]["kind"], record["status"]) == (
+        "revoke",
+        "org",
+        "applied",
+    )
+    assert record["after"] == content
+
+    lifted = run_cli("--output", "json", "lift", "org")
+    assert lifted.exit_code == 0, lifted.stderr
+    names = [
+        p["Name"] for p in org["orgs"].list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    ]
+    assert SCP_POLICY_NAME not in names
+    assert [r["action"] for r in journal(tmp_path)] == ["revoke", "lift"]
