@@ -339,3 +339,40 @@ def test_failed_verification_exits_3() -> None:
     row = TargetPlan("user", "alice", None, "AWSRevokeOlderSessions", None, "applied")
     row.verification = {"status": "failed"}
     assert RunResult("revoke", False, CUTOFF, [row]).exit_code() == ExitCode.UNVERIFIED
+
+
+def test_shared_group_policies_are_read_once_per_run(
+    iam: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fact 19: every IAM read counts against the account's rate; a bulk run over a team
+    # must not re-read the team's group policies once per member.
+    import botocore.client
+
+    calls: list[str] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: Any) -> Any:
+        calls.append(operation)
+        return real(self, operation, params)
+
+    iam.create_group(GroupName="devs")
+    iam.put_group_policy(
+        GroupName="devs",
+        PolicyName="S3",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            }
+        ),
+    )
+    names = ["alice", "bob", "carol"]
+    for name in names:
+        if name != "alice":
+            iam.create_user(UserName=name)
+        iam.add_user_to_group(GroupName="devs", UserName=name)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    rows = revoke_and_verify(names).targets
+    assert all(r.verification["logic"]["policies_evaluated"] == 2 for r in rows)
+    assert calls.count("ListGroupPolicies") == 1
+    assert calls.count("GetGroupPolicy") == 1

@@ -8,7 +8,7 @@ Labels name each policy for the evaluator and for the report:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -69,27 +69,35 @@ class Simulated:
 
 
 class PolicyReader:
-    """Reads a principal's identity policies; managed documents are cached per run (the
-    same AdministratorAccess attached to a hundred users is read once)."""
+    """Reads a principal's identity policies. Managed documents and group policies are
+    cached per run: the same AdministratorAccess, or the same group, shared by a hundred
+    users is read once (fact 19: every call counts against the account's IAM rate)."""
 
     def __init__(self, gateway: IamGateway) -> None:
         self.gateway = gateway
-        self._managed: dict[str, dict[str, Any]] = {}
+        self._cache: dict[str, Any] = {}
+        self._key_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+
+    def _once(self, key: str, read: Callable[[], Any]) -> Any:
+        """`read()` at most once per key; parallel callers wait for the first read."""
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if key not in self._cache:
+                self._cache[key] = read()
+            return self._cache[key]
 
     @property
     def iam(self) -> Any:
         return self.gateway.iam
 
     def managed_document(self, arn: str) -> dict[str, Any]:
-        with self._lock:
-            found = self._managed.get(arn)
-        if found is None:
+        def read() -> dict[str, Any]:
             with aws_errors(f"iam:GetPolicyVersion {arn}"):
-                found = self.gateway.managed_document(arn)
-            with self._lock:
-                self._managed[arn] = found
-        return found
+                return self.gateway.managed_document(arn)
+
+        return self._once(f"managed:{arn}", read)
 
     def principal_arn(self, kind: str, name: str) -> str:
         with aws_errors(f"iam:Get{kind.title()} {name}"):
@@ -117,7 +125,7 @@ class PolicyReader:
                 found.append((managed_label(arn), self.managed_document(arn)))
             if kind == "user":
                 for group in self._pages("list_groups_for_user", "Groups", kind, name):
-                    found.extend(self._group_policies(group["GroupName"]))
+                    found.extend(self.group_policies(group["GroupName"]))
         return found
 
     def _pages(self, operation: str, key: str, kind: str, name: str) -> Iterator[Any]:
@@ -126,7 +134,10 @@ class PolicyReader:
         for page in self.iam.get_paginator(operation).paginate(**{argument: name}):
             yield from page[key]
 
-    def _group_policies(self, group: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def group_policies(self, group: str) -> list[tuple[str, dict[str, Any]]]:
+        return self._once(f"group:{group}", lambda: list(self._read_group(group)))
+
+    def _read_group(self, group: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for policy_name in self._pages("list_group_policies", "PolicyNames", "group", group):
             text = self.iam.get_group_policy(GroupName=group, PolicyName=policy_name)
             yield f"group:{group}:{inline_label(policy_name)}", _document(text["PolicyDocument"])
