@@ -13,8 +13,10 @@ policies, SCPs, and the per-service "additional actions" IAM sometimes checks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -145,6 +147,37 @@ def s3_operation(req: SandboxRequest) -> tuple[str, str]:
     return _S3_OBJECT_DEFAULT.get(req.method, "GetObject"), f"arn:aws:s3:::{bucket}/{key}"
 
 
+@lru_cache(maxsize=64)
+def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern[str], int, str], ...]:
+    """(method, path pattern, literal length, operation) of a REST service's botocore model."""
+    import botocore.session
+    from botocore.exceptions import UnknownServiceError
+
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except UnknownServiceError:
+        return ()
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        template = str(http.get("requestUri", "/")).split("?", 1)[0]
+        pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(template))
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+        literal = len(re.sub(r"\{[^}]+\}", "", template))
+        routes.append((str(http.get("method", "GET")), re.compile(pattern + "/?$"), literal, name))
+    return tuple(routes)
+
+
+def rest_operation(service: str, method: str, raw_path: str) -> str | None:
+    """The operation a REST-JSON request calls, matched against botocore's model routes."""
+    matches = [
+        (literal, name)
+        for route_method, pattern, literal, name in _rest_routes(service)
+        if route_method == method and pattern.match(raw_path)
+    ]
+    return max(matches)[1] if matches else None
+
+
 def _iam_resource(req: SandboxRequest, account_id: str) -> str:
     params = req.params
     backend = iam_backend(account_id)
@@ -163,7 +196,7 @@ def _iam_resource(req: SandboxRequest, account_id: str) -> str:
             role = next((r for r in list(backend.roles.values()) if r.name == name), None)
             path = role.path if role is not None else path
         return f"arn:aws:iam::{account_id}:{kind}{path or '/'}{name}"
-    return params.get("PolicyArn") or "*"
+    return params.get("PolicyArn") or params.get("PolicySourceArn") or "*"
 
 
 def action_and_resource(req: SandboxRequest, principal: Principal) -> tuple[str, str]:
@@ -173,7 +206,11 @@ def action_and_resource(req: SandboxRequest, principal: Principal) -> tuple[str,
     if req.protocol == S3:
         operation, resource = s3_operation(req)
         return f"s3:{operation}", resource
-    operation = req.operation or f"{req.method}{req.raw_path}"
+    operation = (
+        req.operation
+        or rest_operation(service, req.method, req.raw_path)
+        or f"{req.method}{req.raw_path}"
+    )
     resource = "*"
     if prefix == "iam":
         resource = _iam_resource(req, principal.account_id)

@@ -150,7 +150,10 @@ def simulate_principal_policy(params: dict[str, str]) -> Reply:
     results = []
     for action in actions:
         for resource in resources:
-            result = evaluate_sources(sources, action, resource, context)
+            try:
+                result = evaluate_sources(sources, action, resource, context)
+            except AwsError as err:  # the caller's context or policy input, not the sandbox
+                raise AwsError("InvalidInput", err.message) from err
             decision = _DECISIONS[result.decision]
             matched: tuple[Any, ...] = ()
             if result.decision == "explicit_deny":

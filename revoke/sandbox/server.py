@@ -43,6 +43,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 from typing import Any
 
 from revoke.sandbox import sigv4
@@ -132,6 +133,8 @@ class FidelityLayer:
         path = str(environ.get("PATH_INFO", ""))
         if path.startswith("/moto-api") or path == "/favicon.ico":
             with self.lock:
+                if path.rstrip("/") == "/moto-api/reset":
+                    self.store.clear()  # sessions of principals that no longer exist
                 return [self._moto(environ).body_for(start_response)]
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
@@ -289,9 +292,8 @@ class FidelityLayer:
         install_admin_policy(account_id, role_name)
 
 
-def _real_now() -> Any:
-    from datetime import datetime, timezone
-
+def _real_now() -> datetime:
+    """Wall-clock time: presigned URLs are signed against it, not the sandbox clock."""
     return datetime.now(timezone.utc)
 
 

@@ -156,3 +156,13 @@ def test_session_iam_calls_default_to_the_signing_user(sandbox: Sandbox) -> None
     iam = sandbox.client("iam", **creds)
     assert iam.get_user()["User"]["UserName"] == "alice"
     assert len(iam.list_access_keys()["AccessKeyMetadata"]) == 1
+
+
+def test_rest_json_action_named_from_the_service_model(sandbox: Sandbox) -> None:
+    only_s3 = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+    }
+    with pytest.raises(ClientError) as denied:
+        sandbox.client("lambda", **make_user(sandbox, policy=only_s3)).list_functions()
+    assert "perform: lambda:ListFunctions because no identity-based policy" in error_of(denied)[1]

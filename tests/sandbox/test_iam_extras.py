@@ -141,3 +141,55 @@ def test_simulate_unknown_principal(sandbox: Sandbox) -> None:
             PolicySourceArn="arn:aws:iam::123456789012:user/nobody", ActionNames=["s3:GetObject"]
         )
     assert error_of(missing)[:2] == ("NoSuchEntity", "The user with name nobody cannot be found.")
+
+
+def test_simulate_context_types_and_lists(sandbox: Sandbox) -> None:
+    iam = sandbox.client("iam")
+    iam.create_role(RoleName="ops", AssumeRolePolicyDocument="{}")
+    guarded = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "ec2:StopInstances",
+                "Resource": "*",
+                "Condition": {
+                    "Bool": {"aws:MultiFactorAuthPresent": "true"},
+                    "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"},
+                    "ForAnyValue:StringEquals": {"aws:TagKeys": ["incident"]},
+                },
+            }
+        ],
+    }
+    iam.put_role_policy(RoleName="ops", PolicyName="mfa", PolicyDocument=json.dumps(guarded))
+
+    def decision(mfa: str, age: str, tags: list[str]) -> str:
+        return iam.simulate_principal_policy(
+            PolicySourceArn="arn:aws:iam::123456789012:role/ops",
+            ActionNames=["ec2:StopInstances"],
+            ContextEntries=[
+                {
+                    "ContextKeyName": "aws:MultiFactorAuthPresent",
+                    "ContextKeyValues": [mfa],
+                    "ContextKeyType": "boolean",
+                },
+                {
+                    "ContextKeyName": "aws:MultiFactorAuthAge",
+                    "ContextKeyValues": [age],
+                    "ContextKeyType": "numeric",
+                },
+                {
+                    "ContextKeyName": "aws:TagKeys",
+                    "ContextKeyValues": tags,
+                    "ContextKeyType": "stringList",
+                },
+            ],
+        )["EvaluationResults"][0]["EvalDecision"]
+
+    assert decision("true", "60", ["owner", "incident"]) == "allowed"
+    assert decision("false", "60", ["incident"]) == "implicitDeny"
+    assert decision("true", "7200", ["incident"]) == "implicitDeny"
+    assert decision("true", "60", ["owner"]) == "implicitDeny"
+    with pytest.raises(ClientError) as bad:
+        decision("true", "not-a-number", ["incident"])
+    assert error_of(bad)[0] == "InvalidInput"
