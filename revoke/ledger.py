@@ -71,6 +71,10 @@ def new_record(
     AWS sets Expiration = issue time + DurationSeconds, so this reads the issue time off
     the endpoint's own clock (a sandbox's virtual clock included) to the second; a laptop
     whose clock is off by minutes would otherwise misjudge a cutoff.
+
+    Expiration comes in whole seconds, so this is the issue time truncated to the second.
+    Against a cutoff in whole seconds (the only kind written, fact 11) that is exact:
+    floor(t) < c exactly when t < c, so DateLessThan's verdict (fact 10) is unchanged.
     """
     from datetime import timedelta
 

@@ -376,7 +376,7 @@ def inspect_credentials(
     time_left = None
     if expires_at is not None:
         left = (expires_at - now).total_seconds()
-        time_left = human_duration(left) if left > 0 else "expired"
+        time_left = human_duration(left) if left > 0 and status != "expired" else "expired"
 
     payload: dict[str, Any] = {
         "access_key_id": key_id or None,
@@ -430,6 +430,7 @@ INSPECT_ROWS = [
     ("key_account", "account (from key ID)"),
     ("key_account_note", "account (from key ID)"),
     ("access_key_info_account", "account (GetAccessKeyInfo)"),
+    ("access_key_info_error", "account not confirmed"),
     ("status", "status"),
     ("error", "error"),
     ("arn", "principal"),

@@ -1,0 +1,214 @@
+"""Issue 5, done: issue an MFA token, load it with one `eval`, inspect it, revoke the user,
+and see `revoke token inspect` call the same token revoked, all against the sandbox.
+
+The sandbox issues real ASIA tokens bound to their user, issue time and MFA flag, refuses
+expired ones (fact 5) and keeps session tokens without MFA out of IAM (fact 4), which moto
+alone cannot (tests/cli/test_token_cmd.py covers the rest against moto).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from revoke.ledger import Ledger
+from revoke.sandbox import Sandbox
+from tests.helpers import json_out, run_cli
+
+pytestmark = pytest.mark.slow
+
+ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+SERIAL = "arn:aws:iam::123456789012:mfa/alice"
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Sandbox]:
+    """A fresh sandbox per test: the expiry test moves the sandbox clock forward for good.
+
+    Profiles: `alice` (her long-term key), `admin` (the account root). The environment
+    holds no credentials, as for a responder who works with profiles.
+    """
+    with Sandbox() as sb:
+        iam = sb.client("iam")
+        iam.create_user(UserName="alice")
+        iam.put_user_policy(
+            UserName="alice", PolicyName="grant", PolicyDocument=json.dumps(ALLOW_ALL)
+        )
+        key = iam.create_access_key(UserName="alice")["AccessKey"]
+        root = sb.root_credentials
+        creds = tmp_path / "credentials"
+        creds.write_text(
+            f"[alice]\naws_access_key_id = {key['AccessKeyId']}\n"
+            f"aws_secret_access_key = {key['SecretAccessKey']}\n\n"
+            f"[admin]\naws_access_key_id = {root['aws_access_key_id']}\n"
+            f"aws_secret_access_key = {root['aws_secret_access_key']}\n"
+        )
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+        monkeypatch.setenv("AWS_ENDPOINT_URL", sb.endpoint_url)
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+        sb.alice_key = key  # type: ignore[attr-defined]
+        yield sb
+
+
+def ledger() -> Ledger:
+    return Ledger.in_state_dir(Path(os.environ["XDG_STATE_HOME"]) / "revoke")
+
+
+def revoke_cli() -> str:
+    return f"{sys.executable} -m revoke"
+
+
+def test_issue_eval_inspect_revoke_inspect(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The whole responder flow in one bash, as a person would type it."""
+    script = f"""
+set -e
+eval "$({revoke_cli()} --profile alice token issue --serial-number {SERIAL} \\
+        --token-code 123456 --format env)"
+{revoke_cli()} --output json token inspect > before.json
+aws iam list-user-policies --user-name alice > /dev/null   # an MFA token may call IAM (fact 4)
+{revoke_cli()} --profile admin --output json user alice --before now --no-verify > revoke.json
+{revoke_cli()} --output json token inspect --admin-profile admin > after.json
+{revoke_cli()} --output json token inspect > after-self.json
+if aws iam list-user-policies --user-name alice 2> denied.txt; then exit 7; fi
+echo "$AWS_ACCESS_KEY_ID"
+"""
+    env = dict(os.environ, AWS_DEFAULT_REGION="us-east-1")
+    proc = subprocess.run(
+        ["bash"],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr
+    key_id = proc.stdout.strip()
+    assert key_id.startswith("ASIA")
+    assert "Traceback" not in proc.stderr
+
+    def read(name: str) -> dict[str, Any]:
+        return json.loads((tmp_path / name).read_text())  # type: ignore[no-any-return]
+
+    before, after, self_view = read("before.json"), read("after.json"), read("after-self.json")
+    assert before["access_key_id"] == after["access_key_id"] == key_id
+    assert (before["key_type"], before["status"], before["mfa"]) == ("temporary", "valid", True)
+    assert before["key_account"] == sandbox.account_id
+    assert before["arn"] == f"arn:aws:iam::{sandbox.account_id}:user/alice"
+    # `eval` exported AWS_CREDENTIAL_EXPIRATION, which botocore reads; the ledger agrees
+    assert before["expires_at_source"] == "AWS_CREDENTIAL_EXPIRATION"
+    assert before["expires_at"] == ledger().find(key_id).expires_at  # type: ignore[union-attr]
+    assert before["time_left"] in ("12h", "11h 59m")
+    assert before["revocation"]["status"] == "not revoked"
+
+    (target,) = read("revoke.json")["targets"]
+    assert target["status"] == "applied"
+    cutoff = target["policy_document"]["Statement"]["Condition"]["DateLessThan"][
+        "aws:TokenIssueTime"
+    ]
+    assert after["revocation"]["status"] == "revoked"
+    assert after["revocation"]["cutoff"] == cutoff
+    assert after["revocation"]["reason"].startswith("revoked (issued ")
+    assert after["key_account_confirmed"] is True  # GetAccessKeyInfo via --admin-profile
+    # Without admin credentials the token's own IAM read now meets the revocation's deny
+    # (fact 14): inspect says so instead of guessing.
+    assert self_view["revocation"]["status"] == "unknown"
+    assert "explicit deny" in self_view["revocation"]["reason"]
+    assert "explicit deny in an identity-based policy" in (tmp_path / "denied.txt").read_text()
+
+    # The ledger's issue time is the sandbox's own, truncated to the second.
+    issued = sandbox.tokens.get(key_id).issued_at.astimezone(timezone.utc)  # type: ignore[union-attr]
+    assert before["issued_at"] == issued.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    # No secret of the token in anything revoke wrote.
+    record = sandbox.tokens.get(key_id)
+    assert record is not None
+    for name in ("before.json", "after.json", "after-self.json", "revoke.json"):
+        text = (tmp_path / name).read_text()
+        assert record.secret_access_key not in text and record.session_token not in text
+    assert record.secret_access_key not in proc.stderr
+    assert record.session_token not in proc.stderr
+    assert record.secret_access_key not in ledger().path.read_text()
+
+
+def test_expired_token_is_called_expired_with_its_expiry(sandbox: Sandbox) -> None:
+    issued = run_cli(
+        "--profile", "alice", "token", "issue", "--duration", "1h", "--write-profile", "tok"
+    )
+    assert issued.exit_code == 0, issued.stderr
+    sandbox.clock.advance(3601)
+    result = run_cli("--output", "json", "token", "inspect", "--profile", "tok")
+    assert result.exit_code == 253
+    assert "Traceback" not in result.stderr
+    out = json_out(result)
+    assert out["status"] == "expired" and out["time_left"] == "expired"
+    assert out["error"].startswith("ExpiredToken")
+    assert out["expires_at"] == ledger().find(out["access_key_id"]).expires_at  # type: ignore[union-attr]
+    assert f"the token expired at {out['expires_at']}" in result.stderr
+
+
+def test_token_without_mfa_cannot_read_iam_and_inspect_says_why(sandbox: Sandbox) -> None:
+    assert run_cli("--profile", "alice", "token", "issue", "--write-profile", "tok").exit_code == 0
+    out = json_out(run_cli("--output", "json", "token", "inspect", "--profile", "tok"))
+    assert (out["status"], out["mfa"]) == ("valid", False)
+    assert out["revocation"]["status"] == "unknown"
+    assert "fact 4" in out["revocation"]["reason"]
+    # GetAccessKeyInfo is off limits for the token too (fact 4); the offline decoding stands.
+    assert out["key_account"] == sandbox.account_id and out["key_account_confirmed"] is None
+    admin = json_out(
+        run_cli(
+            "--output", "json", "token", "inspect", "--profile", "tok", "--admin-profile", "admin"
+        )
+    )
+    assert admin["revocation"]["status"] == "not revoked"
+    assert admin["key_account_confirmed"] is True
+
+
+def test_long_term_key_is_never_covered_by_the_cutoff(sandbox: Sandbox) -> None:
+    assert (
+        run_cli("--profile", "admin", "user", "alice", "--before", "now", "--no-verify").exit_code
+        == 0
+    )
+    result = run_cli("--output", "json", "token", "inspect", "--profile", "alice")
+    assert result.exit_code == 0, result.stderr
+    out = json_out(result)
+    assert (out["key_type"], out["key_account"]) == ("long-term", sandbox.account_id)
+    assert out["key_account_confirmed"] is True
+    assert out["revocation"]["status"] == "not revoked"
+    assert out["revocation"]["cutoff"] is not None  # the cutoff is there, and does not apply
+    assert "fact 9" in out["revocation"]["reason"]
+    assert "deactivate it" in result.stderr
+
+
+def test_root_asking_for_12h_gets_the_hour_aws_gives(sandbox: Sandbox) -> None:
+    result = run_cli("--profile", "admin", "token", "issue", "--duration", "12h")
+    assert result.exit_code == 0, result.stderr
+    assert "the account root gets at most 1h" in result.stderr
+    key_id = json_out(result)["AccessKeyId"]
+    granted = sandbox.tokens.get(key_id)
+    assert granted is not None
+    assert (granted.expires_at - granted.issued_at).total_seconds() == 3600
+    inspected = json_out(run_cli("--output", "json", "token", "inspect", "--profile", "admin"))
+    assert inspected["principal_type"] == "root"
+    assert inspected["revocation"]["status"] == "not applicable"
+
+
+def test_session_credentials_never_reach_get_session_token(sandbox: Sandbox) -> None:
+    assert run_cli("--profile", "alice", "token", "issue", "--write-profile", "tok").exit_code == 0
+    before = len(sandbox.tokens)
+    result = run_cli("--profile", "tok", "token", "issue")
+    assert result.exit_code == 253
+    assert "Cannot call GetSessionToken with session credentials" in result.stderr
+    assert len(sandbox.tokens) == before
