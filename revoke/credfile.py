@@ -57,6 +57,22 @@ def check_profile_name(name: str) -> str:
     return name
 
 
+def check_writable(path: Path) -> None:
+    """Refuse early (before a token is issued) a credentials file that cannot be written:
+    the temp file goes next to it, so its folder (or the nearest existing ancestor that
+    would hold the new folders) must be a writable folder."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        raise BadInput(f"cannot write {path}: it is not a regular file")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise BadInput(f"cannot write {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BadInput(f"cannot write {path}: {folder} is not writable")
+
+
 def _is_comment(line: str) -> bool:
     return line.lstrip().startswith(("#", ";"))
 

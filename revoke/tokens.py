@@ -80,6 +80,7 @@ def issue_token(
     cred_path = credfile.credentials_path()
     if write_profile is not None:
         credfile.check_profile_name(write_profile)
+        credfile.check_writable(cred_path)
         existing = credfile.read_profile(cred_path, write_profile)
         if credfile.holds_long_term_keys(existing) and not force:
             assert existing is not None

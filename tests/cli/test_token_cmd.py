@@ -595,3 +595,27 @@ def test_eval_env_output_in_bash_loads_exactly_the_credentials(
     assert "issued " in proc.stderr and "Traceback" not in proc.stderr
     assert key["SecretAccessKey"] not in proc.stderr
     assert loaded["AWS_SECRET_ACCESS_KEY"] not in proc.stderr
+
+
+def test_an_unwritable_credentials_file_is_refused_before_a_token_is_issued(
+    alice: dict[str, str], calls: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(blocker / "credentials"))
+    result = run_cli("token", "issue", "--write-profile", "incident")
+    assert_clean_failure(result, 2)
+    assert "is not a folder" in result.stderr
+    assert calls == [] and ledger_lines() == []
+
+
+def test_a_ledger_that_cannot_be_written_does_not_lose_the_token(
+    alice: dict[str, str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    result = run_cli("--journal", str(blocker / "journal.jsonl"), "token", "issue")
+    assert result.exit_code == 0, result.stderr
+    assert json_out(result)["SessionToken"]
+    assert "warning: cannot write the token ledger" in result.stderr
+    assert "issued all the same" in result.stderr
