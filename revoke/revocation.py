@@ -18,6 +18,7 @@ from revoke.core.plan import (
     STATUS_APPLIED,
     STATUS_FAILED,
     STATUS_PLANNED,
+    PrincipalState,
     Quotas,
     TargetPlan,
     failed,
@@ -105,12 +106,36 @@ def _row_error(target: TargetName, kind: str, err: RevokeError) -> TargetPlan:
     return failed(kind, target.name, target.account, err.message, code)
 
 
-def map_bounded(fn: Callable[[Any], Any], items: Sequence[Any], max_workers: int) -> list[Any]:
-    """`fn` over items with at most `max_workers` threads, results in input order."""
+def map_bounded(
+    fn: Callable[[Any], Any],
+    items: Sequence[Any],
+    max_workers: int,
+    on_done: Callable[[Any], None] | None = None,
+) -> list[Any]:
+    """`fn` over items with at most `max_workers` threads, results in input order.
+
+    `on_done(result)` runs after each item (progress). On an interruption (Ctrl-C) the
+    items not yet started are cancelled and the ones in flight finish, so whatever they
+    changed is journalled; a re-run plans from live state and finishes the rest.
+    """
+    if on_done is not None:
+        inner = fn
+
+        def fn(item: Any) -> Any:
+            result = inner(item)
+            on_done(result)
+            return result
+
     if max_workers <= 1 or len(items) <= 1:
         return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(max_workers, len(items)))
+    try:
         return list(pool.map(fn, items))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def plan_run(
@@ -123,8 +148,13 @@ def plan_run(
     max_workers: int = DEFAULT_MAX_WORKERS,
     quotas: Quotas | None = None,
     action: str = "revoke",
+    extend: Callable[[PrincipalState, TargetPlan], TargetPlan] | None = None,
+    on_done: Callable[[Any], None] | None = None,
 ) -> RunResult:
-    """Read every target's state (read-only calls) and decide what to write."""
+    """Read every target's state (read-only calls) and decide what to write.
+
+    `extend(state, row)` adds to a row from the state read for it (containment steps).
+    """
     rendered = render_for(cutoff)
     quotas = quotas or gateway.account_quotas()
 
@@ -140,11 +170,12 @@ def plan_run(
                     f"are for account {state.account}",
                     "BadInput",
                 )
-            return plan_target(state, cutoff, rendered, quotas=quotas, force=force)
+            row = plan_target(state, cutoff, rendered, quotas=quotas, force=force)
+            return extend(state, row) if extend is not None else row
         except RevokeError as err:
             return _row_error(target, kind, err)
 
-    rows = map_bounded(plan_one, list(targets), max_workers)
+    rows = map_bounded(plan_one, list(targets), max_workers, on_done)
     return RunResult(action=action, dry_run=True, cutoff=cutoff, targets=rows)
 
 
@@ -153,16 +184,27 @@ def apply_run(
     result: RunResult,
     *,
     max_workers: int = DEFAULT_MAX_WORKERS,
+    before_apply: Callable[[TargetPlan], None] | None = None,
     after_apply: Callable[[TargetPlan], None] | None = None,
+    on_done: Callable[[Any], None] | None = None,
 ) -> RunResult:
-    """Write every planned row, then read it back (verification layer 1)."""
+    """Write every planned row, then read it back (verification layer 1).
+
+    `before_apply(row)` runs first (evidence capture, containment steps); a RevokeError
+    from it fails the row. `after_apply(row)` runs once for every row attempted, applied,
+    failed or interrupted (the journal records whatever changed).
+    """
     result.dry_run = False
 
     def apply_one(row: TargetPlan) -> TargetPlan:
         if row.status != STATUS_PLANNED or row.policy_document is None:
             return row
         try:
-            if row.mechanism == "managed":
+            if before_apply is not None:
+                before_apply(row)
+            if _in_force(row):
+                pass  # containment only: the document is already the one to write
+            elif row.mechanism == "managed":
                 row.managed_policy_arn = gateway.put_managed(
                     row.kind,
                     row.name,
@@ -177,16 +219,26 @@ def apply_run(
             row.status = STATUS_FAILED
             row.error = err.message
             row.error_code = getattr(err, "code", None) or type(err).__name__
-            return row
-        row.verification = {"status": "unverified", "read_back": read_back(gateway, row)}
-        if row.verification["read_back"]["status"] == "ok":
-            row.verification["status"] = "verified"
-        if after_apply is not None:
-            after_apply(row)
+        else:
+            row.verification = {"status": "unverified", "read_back": read_back(gateway, row)}
+            if row.verification["read_back"]["status"] == "ok":
+                row.verification["status"] = "verified"
+        finally:
+            if after_apply is not None:
+                after_apply(row)
         return row
 
-    result.targets = map_bounded(apply_one, result.targets, max_workers)
+    result.targets = map_bounded(apply_one, result.targets, max_workers, on_done)
     return result
+
+
+def _in_force(row: TargetPlan) -> bool:
+    """The document to write is already there (a row planned for containment alone)."""
+    return (
+        row.previous_document is not None
+        and row.policy_document is not None
+        and compact(row.previous_document) == compact(row.policy_document)
+    )
 
 
 def read_back(gateway: IamGateway, row: TargetPlan) -> dict[str, Any]:

@@ -249,8 +249,13 @@ def verify_rows(
         return
     reader = PolicyReader(gateway)
 
+    def in_force(row: TargetPlan) -> str:
+        # A row written for containment alone keeps a later cutoff already in force (fact
+        # 12): verify the cutoff its document holds, not the run's.
+        return existing_cutoff(row.policy_document) or cutoff
+
     def logic_for(row: TargetPlan) -> None:
-        row.verification["logic"] = logic_layer(reader, row, cutoff)
+        row.verification["logic"] = logic_layer(reader, row, in_force(row))
 
     map_bounded(logic_for, rows, LOGIC_WORKERS)
 
@@ -268,7 +273,7 @@ def verify_rows(
         elif unavailable is not None:
             logic["simulation"] = {"status": "not available", "reason": unavailable}
         else:
-            logic["simulation"] = simulation_layer(reader, row, cutoff)
+            logic["simulation"] = simulation_layer(reader, row, in_force(row))
             if logic["simulation"]["status"] == "not available":
                 unavailable = logic["simulation"]["reason"]
 

@@ -239,3 +239,71 @@ class IamGateway:
                 if not version["IsDefaultVersion"]:
                     writer.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
             writer.delete_policy(PolicyArn=arn)
+
+    # -- containment, lift and clean-up (issue 6) --------------------------------------------
+
+    def login_profile(self, user: str) -> dict[str, Any] | None:
+        """The console password's metadata (never the password: IAM does not return it)."""
+        import botocore.exceptions
+
+        with aws_errors(f"iam:GetLoginProfile {user}"):
+            try:
+                found = self.iam.get_login_profile(UserName=user)["LoginProfile"]
+            except botocore.exceptions.ClientError as err:
+                if error_code(err) == "NoSuchEntity":
+                    return None
+                raise
+        return {
+            "created": _iso(found.get("CreateDate")),
+            "password_reset_required": bool(found.get("PasswordResetRequired", False)),
+        }
+
+    def delete_login_profile(self, user: str) -> None:
+        with aws_errors(f"iam:DeleteLoginProfile {user}"):
+            self.iam_writer.delete_login_profile(UserName=user)
+
+    def set_access_key_status(self, user: str, access_key_id: str, status: str) -> None:
+        """Active or Inactive; keys are never deleted (fact 21: evidence, and reversible)."""
+        with aws_errors(f"iam:UpdateAccessKey {access_key_id}"):
+            self.iam_writer.update_access_key(
+                UserName=user, AccessKeyId=access_key_id, Status=status
+            )
+
+    def mfa_devices(self, user: str) -> list[dict[str, Any]]:
+        with aws_errors(f"iam:ListMFADevices {user}"):
+            pages = self.iam.get_paginator("list_mfa_devices").paginate(UserName=user)
+            return [
+                {"serial_number": d["SerialNumber"], "enabled": _iso(d.get("EnableDate"))}
+                for page in pages
+                for d in page["MFADevices"]
+            ]
+
+    def groups_for_user(self, user: str) -> list[str]:
+        with aws_errors(f"iam:ListGroupsForUser {user}"):
+            pages = self.iam.get_paginator("list_groups_for_user").paginate(UserName=user)
+            return [g["GroupName"] for page in pages for g in page["Groups"]]
+
+    def inline_policy_names(self, kind: str, name: str) -> list[str]:
+        with aws_errors(f"iam:List{kind.title()}Policies {name}"):
+            if kind == "user":
+                pages = self.iam.get_paginator("list_user_policies").paginate(UserName=name)
+            else:
+                pages = self.iam.get_paginator("list_role_policies").paginate(RoleName=name)
+            return [p for page in pages for p in page["PolicyNames"]]
+
+    def managed_fallbacks(self) -> list[tuple[str, str, str]]:
+        """(kind, name, policy ARN) for every principal our managed fallback is attached to."""
+        found: list[tuple[str, str, str]] = []
+        with aws_errors("iam:ListPolicies /revoke/"):
+            pages = self.iam.get_paginator("list_policies").paginate(
+                Scope="Local", PathPrefix=MANAGED_POLICY_PATH
+            )
+            arns = [p["Arn"] for page in pages for p in page["Policies"]]
+            for arn in arns:
+                entities = self.iam.get_paginator("list_entities_for_policy").paginate(
+                    PolicyArn=arn
+                )
+                for page in entities:
+                    found += [("user", u["UserName"], arn) for u in page.get("PolicyUsers", [])]
+                    found += [("role", r["RoleName"], arn) for r in page.get("PolicyRoles", [])]
+        return found

@@ -64,6 +64,8 @@ def run_revocation(
     all_principals: bool = False,
     probe_profile: str | None = None,
     deadline: str = "300",
+    deactivate_keys: bool = False,
+    disable_console: bool = False,
 ) -> None:
     cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
     from revoke import revocation
@@ -75,6 +77,11 @@ def run_revocation(
         if all_principals:
             raise BadInput("--all needs to list principals: it cannot be used with --offline")
         result = revocation.offline_plan(kind, targets, cutoff)
+        if deactivate_keys or disable_console:
+            result.warnings.append(
+                "--offline reads nothing: the keys and console password to contain are "
+                "planned only by a --dry-run"
+            )
         _finish(g, result)
         return
 
@@ -92,13 +99,34 @@ def run_revocation(
             TargetName(kind, n) for n in gateway.list_names(kind) if n.lower() not in known
         ]
     g.say(f"planning: {len(targets)} {kind}(s) in account {actor['account']}, cutoff {cutoff}")
-    result = revocation.plan_run(
-        gateway, kind, targets, cutoff, force=force, max_workers=max_workers
+    g.say(f"  (to resume an interrupted run, re-run with --before {cutoff})")
+    from revoke.cli.progress import Progress
+    from revoke.containment import ContainmentOptions, RevocationRecorder
+    from revoke.journal import Journal
+
+    recorder = RevocationRecorder(
+        gateway,
+        Journal(g.journal_path),
+        actor=actor,
+        cutoff=cutoff,
+        options=ContainmentOptions(deactivate_keys, disable_console),
     )
+    with Progress("planning", len(targets)) as progress:
+        result = revocation.plan_run(
+            gateway,
+            kind,
+            targets,
+            cutoff,
+            force=force,
+            max_workers=max_workers,
+            extend=recorder.extend,
+            on_done=progress.advance,
+        )
     result.actor = actor
     if dry_run or not result.changes:
         _finish(g, result)
         return
+    recorder.journal.check_writable()  # evidence first: no journal, no change
     if not g.confirm(
         f"Write the deny for sessions issued before {cutoff} to {len(result.changes)} "
         f"{kind}(s) in account {actor['account']}?"
@@ -106,11 +134,22 @@ def run_revocation(
         g.say("nothing changed")
         _finish(g, result)
         return
-    revocation.apply_run(gateway, result, max_workers=max_workers)
+    with Progress("applying", len(result.changes)) as progress:
+        revocation.apply_run(
+            gateway,
+            result,
+            max_workers=max_workers,
+            before_apply=recorder.before_apply,
+            after_apply=recorder.after_apply,
+            on_done=progress.advance,
+        )
     if verify:
         from revoke.verify import verify_run
 
         verify_run(g, gateway, result, probe=probe, deadline=deadline_seconds)
+        recorder.record_verification(result)
+    if recorder.written:
+        g.say(f"journalled {len(recorder.written)} change(s) to {g.journal_path}")
     _finish(g, result)
 
 
@@ -123,6 +162,12 @@ def _finish(g: Globals, result: object) -> None:
     emit(
         g, payload, target_rows(payload), TARGET_COLUMNS, title=title, warnings=payload["warnings"]
     )
+    if g.output == "table":
+        from revoke.containment import step_summary
+
+        for t in result.targets:
+            for step in t.containment:
+                typer.echo(f"{t.kind} {t.name}: {step_summary(step)}")
     if g.output == "table" and result.dry_run:
         documents = {
             json.dumps(t.policy_document, indent=2)
@@ -169,8 +214,27 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
         deadline: str = typer.Option(
             "300", "--deadline", help="How long the probe may wait for the deny: 300, 5m."
         ),
+        deactivate_keys: bool = typer.Option(
+            False,
+            "--deactivate-keys",
+            hidden=kind != "user",
+            help="Also set every active access key Inactive (never deleted), after "
+            "recording its last use: a leaked key mints new tokens otherwise.",
+        ),
+        disable_console: bool = typer.Option(
+            False,
+            "--disable-console",
+            hidden=kind != "user",
+            help="Also remove the console password (login profile), after recording it. "
+            "revoke lift cannot restore a password: a new one must be set.",
+        ),
     ) -> None:
         g = get_globals(ctx)
+        if kind != "user" and (deactivate_keys or disable_console):
+            raise BadInput(
+                "--deactivate-keys and --disable-console apply to users only: a role has "
+                "no access keys or console password"
+            )
         targets = collect_targets(kind, names or [], from_file, all_flag=all_principals)
         run_revocation(
             g,
@@ -186,6 +250,8 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
             all_principals=all_principals,
             probe_profile=probe_profile,
             deadline=deadline,
+            deactivate_keys=deactivate_keys,
+            disable_console=disable_console,
         )
 
     command.__doc__ = f"Deny every session of the {kind}(s) issued before --before, then verify it."

@@ -125,6 +125,9 @@ class TargetPlan:
     verification: dict[str, Any] = field(default_factory=lambda: {"status": "skipped"})
     inline_size_after: int | None = None
     inline_size_quota: int | None = None
+    # Containment steps beyond the deny (users: keys, console), planned then carried out;
+    # see revoke/containment.py for their shape.
+    containment: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def changes(self) -> bool:
@@ -149,6 +152,8 @@ class TargetPlan:
             data["reason"] = self.reason
         if self.error_code:
             data["error_code"] = self.error_code
+        if self.containment:
+            data["containment"] = [dict(step) for step in self.containment]
         if self.warnings:
             data["warnings"] = list(self.warnings)
         return data

@@ -1,0 +1,153 @@
+"""`revoke journal show|verify`: what was changed, by whom, and proof nobody edited it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from revoke.cli.context import get_globals
+from revoke.cli.render import emit
+from revoke.errors import BadInput, ExitCode
+
+journal_app = typer.Typer(
+    help="The audit journal: every change, its evidence, and a hash chain to prove it.",
+    no_args_is_help=True,
+)
+
+SHOW_COLUMNS = ["seq", "time", "action", "target", "status", "cutoff", "actor", "changes"]
+VERIFY_COLUMNS = ["problem"]
+
+
+def _open(g: Any) -> Any:
+    from revoke.journal import Journal
+
+    journal = Journal(g.journal_path)
+    if not journal.exists():
+        raise BadInput(
+            f"no journal at {journal.path}",
+            hint="nothing was journalled on this machine yet; pass --journal PATH (or set "
+            "REVOKE_JOURNAL) for the journal of the incident",
+        )
+    return journal
+
+
+def changes_summary(record: dict[str, Any]) -> str:
+    """One line for people: what the record changed."""
+    parts = []
+    before, after = record.get("before"), record.get("after")
+    action = record.get("action")
+    if action == "verify":
+        return f"verification: {(record.get('verification') or {}).get('status')}"
+    if before != after:
+        if after is None:
+            parts.append("policy removed")
+        elif before is None:
+            parts.append("policy written")
+        else:
+            parts.append("policy replaced" if action != "revoke" else "policy refreshed")
+    counts: dict[str, int] = {}
+    for step in record.get("containment") or []:
+        if step.get("result") == "done":
+            counts[step["action"]] = counts.get(step["action"], 0) + 1
+    labels = {
+        "deactivate_key": "key(s) deactivated",
+        "reactivate_key": "key(s) reactivated",
+        "delete_login_profile": "console password removed",
+    }
+    for step_action, count in counts.items():
+        label = labels.get(step_action, step_action)
+        parts.append(label if step_action == "delete_login_profile" else f"{count} {label}")
+    return ", ".join(parts) or "-"
+
+
+def _row(record: dict[str, Any]) -> dict[str, Any]:
+    target = record.get("target") or {}
+    return {
+        "seq": record.get("seq"),
+        "time": record.get("time"),
+        "action": record.get("action"),
+        "target": f"{target.get('kind')}/{target.get('name')}",
+        "status": record.get("status"),
+        "cutoff": record.get("cutoff"),
+        "actor": record.get("actor"),
+        "changes": changes_summary(record),
+    }
+
+
+@journal_app.command("show")
+def show(
+    ctx: typer.Context,
+    target: str = typer.Option(
+        None, "--target", "-t", help="Only this principal: NAME, user/NAME, role/NAME or an ARN."
+    ),
+    action: str = typer.Option(None, "--action", help="Only revoke, lift, gc or verify records."),
+    last: int = typer.Option(None, "--last", min=1, help="Only the newest N records."),
+) -> None:
+    """Print the journal's records (JSON: every field, evidence included)."""
+    from revoke.journal import matches_target
+
+    g = get_globals(ctx)
+    journal = _open(g)
+    scan = journal.scan()
+    records = [
+        r
+        for r in scan.records
+        if (target is None or matches_target(r, target))
+        and (action is None or r.get("action") == action)
+    ]
+    if last:
+        records = records[-last:]
+    warnings = []
+    if scan.problems:
+        warnings.append(
+            f"the journal fails verification ({len(scan.problems)} problem(s)): "
+            "revoke journal verify"
+        )
+    emit(
+        g,
+        {"journal": str(journal.path), "records": records},
+        [_row(r) for r in records],
+        SHOW_COLUMNS,
+        title=f"journal {journal.path}",
+        warnings=warnings,
+    )
+
+
+@journal_app.command("verify")
+def verify(
+    ctx: typer.Context,
+    expect_head: str = typer.Option(
+        None,
+        "--expect-head",
+        help="A head hash noted earlier (in the incident ticket): it must still be in the "
+        "chain, which catches the removal of the newest records.",
+    ),
+) -> None:
+    """Check every record's hash and link. Exit 3 when the chain does not verify."""
+    g = get_globals(ctx)
+    journal = _open(g)
+    scan = journal.scan()
+    problems = journal.verify(expect_head=expect_head)
+    payload = {
+        "journal": str(journal.path),
+        "records": len(scan.records),
+        "head": scan.head,
+        "ok": not problems,
+        "problems": problems,
+    }
+    verdict = "intact" if not problems else f"{len(problems)} problem(s)"
+    g.say(f"journal {journal.path}: {len(scan.records)} record(s), head {scan.head}: {verdict}")
+    emit(
+        g,
+        payload,
+        [{"problem": p} for p in problems],
+        VERIFY_COLUMNS,
+        title=f"journal {journal.path}: {verdict}",
+    )
+    if problems:
+        raise typer.Exit(int(ExitCode.UNVERIFIED))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(journal_app, name="journal")

@@ -1,0 +1,637 @@
+"""Undo a revocation from the journal (`revoke lift`), and clean up dead ones (`revoke gc`).
+
+Lift. The journal holds, for every change, the document before and after and the
+containment steps. For one principal, the *episode* to undo is every change record since
+the last lift. Its policy chain is the run of records where each one's `before` is the
+previous one's `after`; the document to restore is the `before` of the chain's first
+record (what existed before this tool started: nothing, or e.g. the console's own older
+deny), so a lift after a refresh to a later cutoff undoes both, not just the refresh. The
+live document must be the chain's last `after`: if someone changed it since, lift refuses
+(nothing changed) unless --force. Keys the episode deactivated are reactivated; a console
+password cannot be restored (IAM never returns one), so lift says how to set a new one.
+
+Clean-up. A revocation stops mattering once every token it can deny has expired (fact 23):
+a cutoff older than the longest life of a covered token, plus a margin for propagation
+(fact 18) and clocks. Users: 36 h (fact 1, GetSessionToken and GetFederationToken). Roles:
+12 h, the ceiling of MaxSessionDuration, by default, because a role's MaxSessionDuration
+does not bound every session of it: "IAM role credentials provided by Amazon EC2 instances
+assigned to the role are not subject to the specified maximum session duration", nor
+does it apply to console sign-in URLs (IAM API Reference, UpdateRole, MaxSessionDuration).
+`--use-max-session-duration` opts in to the role's own setting, taking the larger of its
+current value and the one the journal recorded at revocation (lowering it afterwards must
+not shorten the wait).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from revoke.containment import DEACTIVATE_KEY, DELETE_LOGIN_PROFILE, DONE, REACTIVATE_KEY
+from revoke.core.policy import (
+    POLICY_NAME,
+    compact,
+    existing_cutoff,
+    revocation_cutoff_of,
+    statements_of,
+    validate_document,
+)
+from revoke.core.timeparse import cutoff_datetime, format_cutoff, human_duration
+from revoke.errors import BadInput, RevokeError
+from revoke.journal import CHANGE_ACTIONS, Journal, utc_timestamp
+
+if TYPE_CHECKING:
+    from revoke.aws.iam import IamGateway
+
+USER_TOKEN_LIFE = 129_600  # fact 1 / fact 23: 36 h
+ROLE_TOKEN_LIFE = 43_200  # fact 23: 12 h, the ceiling of MaxSessionDuration
+DEFAULT_MARGIN = 3_600  # fact 18 propagation ("a few minutes") and clock skew, generously
+
+
+def _text(document: dict[str, Any] | None) -> str | None:
+    return compact(document) if document is not None else None
+
+
+def _describe(document: dict[str, Any] | None) -> str:
+    if document is None:
+        return "no policy"
+    cutoff = existing_cutoff(document)
+    return f"a deny with cutoff {cutoff}" if cutoff else "a document without a revocation"
+
+
+# -- lift: pure planning -----------------------------------------------------------------
+
+
+def episode(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Change records since the last lift (the changes a lift would undo), oldest first."""
+    found: list[dict[str, Any]] = []
+    for record in reversed(records):
+        if record.get("action") == "lift":
+            break
+        if record.get("action") in CHANGE_ACTIONS:
+            found.append(record)
+    return list(reversed(found))
+
+
+def _policy_of(record: dict[str, Any]) -> tuple[Any, Any]:
+    policy = record.get("policy") or {}
+    return policy.get("name"), policy.get("mechanism")
+
+
+def policy_chain(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest run of records that each started from the previous one's document.
+
+    A break means somebody else wrote the policy between two of our changes: what they
+    wrote is then the document to restore, not anything older.
+    """
+    if not records:
+        return []
+    chain = [records[-1]]
+    for record in reversed(records[:-1]):
+        newer = chain[0]
+        if _policy_of(record) != _policy_of(newer):
+            break
+        if _text(record.get("after")) != _text(newer.get("before")):
+            break
+        chain.insert(0, record)
+    return chain
+
+
+@dataclass
+class LiftPlan:
+    kind: str
+    name: str
+    account: str | None
+    policy_name: str = POLICY_NAME
+    mechanism: str = "inline"
+    managed_policy_arn: str | None = None
+    policy_action: str = "none"  # "restore" | "remove" | "none"
+    current_document: dict[str, Any] | None = None
+    expected_document: dict[str, Any] | None = None
+    restored_document: dict[str, Any] | None = None
+    containment: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    undoes: list[str] = field(default_factory=list)
+    status: str = "planned"  # planned | applied | unchanged | failed
+    error: str | None = None
+    reason: str | None = None
+    conflict: str | None = None
+
+    @property
+    def changes(self) -> bool:
+        return self.policy_action != "none" or any(
+            s.get("result") == "planned" for s in self.containment
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "name": self.name,
+            "account": self.account,
+            "policy_name": self.policy_name,
+            "mechanism": self.mechanism,
+            "status": self.status,
+            "policy_action": self.policy_action,
+            "current_document": self.current_document,
+            "restored_document": self.restored_document,
+            "containment": self.containment,
+            "notes": self.notes,
+            "undoes": self.undoes,
+            "error": self.error,
+        }
+        if self.managed_policy_arn:
+            data["managed_policy_arn"] = self.managed_policy_arn
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+def plan_lift(
+    kind: str,
+    name: str,
+    account: str | None,
+    records: list[dict[str, Any]],
+    *,
+    current: dict[str, Any] | None,
+    key_status: dict[str, str],
+    force: bool = False,
+) -> LiftPlan:
+    """What a lift does for one principal. Pure: journal records and live state in.
+
+    `records`: this principal's change records, oldest first; `current`: the live document
+    where the chain says ours is; `key_status`: access key ID -> Active/Inactive (live).
+    """
+    plan = LiftPlan(kind=kind, name=name, account=account)
+    undo = episode(records)
+    if not undo:
+        plan.status = "unchanged"
+        plan.reason = (
+            f"already lifted at {records[-1].get('time')} (journal seq {records[-1].get('seq')})"
+            if records
+            else "nothing journalled"
+        )
+        return plan
+    plan.undoes = [r["hash"] for r in undo]
+    chain = policy_chain(undo)
+    last = chain[-1]
+    policy = last.get("policy") or {}
+    plan.policy_name = policy.get("name") or POLICY_NAME
+    plan.mechanism = policy.get("mechanism") or "inline"
+    plan.managed_policy_arn = policy.get("managed_policy_arn")
+    plan.current_document = current
+    plan.expected_document = last.get("after")
+
+    if last.get("action") == "gc":
+        plan.notes.append(f"the revocation was already removed by revoke gc at {last.get('time')}")
+    elif _text(current) != _text(plan.expected_document):
+        plan.conflict = (
+            f"{kind} {name}: {plan.policy_name} is not the document the journal says revoke "
+            f"wrote (journal seq {last.get('seq')}, {last.get('time')}): it holds "
+            f"{_describe(current)}, the journal {_describe(plan.expected_document)}; someone "
+            "changed it since"
+        )
+    if plan.conflict is None or force:
+        restore = chain[0].get("before") if last.get("action") != "gc" else current
+        if _text(restore) != _text(current):
+            plan.policy_action = "remove" if restore is None else "restore"
+            plan.restored_document = restore
+        else:
+            plan.restored_document = current
+        if plan.conflict is not None:
+            plan.notes.append(f"--force: {plan.conflict}; restoring the journal's document")
+            plan.conflict = None
+
+    deactivated: dict[str, None] = {}
+    console_removed = False
+    for record in undo:
+        for done in record.get("containment") or []:
+            if done.get("result") != DONE:
+                continue
+            if done.get("action") == DEACTIVATE_KEY and done.get("access_key_id"):
+                deactivated[done["access_key_id"]] = None
+            elif done.get("action") == DELETE_LOGIN_PROFILE:
+                console_removed = True
+    for key_id in deactivated:
+        live = key_status.get(key_id)
+        step: dict[str, Any] = {"action": REACTIVATE_KEY, "access_key_id": key_id}
+        if live is None:
+            step["result"] = "skipped"
+            step["note"] = "the key no longer exists (deleted since)"
+        elif live == "Active":
+            step["result"] = "already_done"
+        else:
+            step["result"] = "planned"
+        plan.containment.append(step)
+    if console_removed:
+        plan.notes.append(
+            f"the console password of user {name} was removed and cannot be restored: IAM "
+            "never returns a password. Set a new one: aws iam create-login-profile "
+            f"--user-name {name} --password-reset-required --password '...'"
+        )
+    if not plan.changes and plan.conflict is None:
+        plan.status = "unchanged"
+        plan.reason = plan.reason or "nothing to undo: the journal's changes are already undone"
+    return plan
+
+
+# -- lift: reading and applying -------------------------------------------------------------
+
+
+def read_document(
+    gateway: IamGateway, kind: str, name: str, policy_name: str, mechanism: str, arn: str | None
+) -> dict[str, Any] | None:
+    if mechanism == "managed":
+        if not arn:
+            return None
+        from revoke.aws.errors import aws_errors
+        from revoke.errors import AwsFailure
+
+        try:
+            with aws_errors(f"iam:GetPolicy {arn}"):
+                return gateway.managed_document(arn)
+        except AwsFailure as err:
+            if err.code == "NoSuchEntity":  # deleted since: reads as "no policy"
+                return None
+            raise
+    return gateway.get_inline(kind, name, policy_name)
+
+
+def lift_target(
+    gateway: IamGateway,
+    journal: Journal,
+    kind: str,
+    name: str,
+    *,
+    actor: dict[str, str],
+    dry_run: bool,
+    force: bool = False,
+    confirm: Callable[[LiftPlan], bool] = lambda plan: True,
+) -> LiftPlan:
+    """Plan (and unless dry_run, carry out and journal) the lift of one principal."""
+    scan = journal.scan()
+    if scan.problems:
+        raise BadInput(
+            f"the journal {journal.path} fails verification ({len(scan.problems)} problem(s)): "
+            "lift will not restore documents from a journal that may have been edited; "
+            "nothing was changed",
+            hint="revoke journal verify",
+        )
+    account = actor.get("account")
+    records = journal.for_target(
+        kind, name, account=account, actions=CHANGE_ACTIONS, records=scan.records
+    )
+    if not records:
+        raise BadInput(
+            f"the journal {journal.path} has no revocation of {kind} {name} in account "
+            f"{account}: nothing to lift",
+            hint="lift undoes what revoke journalled; pass --journal PATH for another journal",
+        )
+    undo = episode(records)
+    chain = policy_chain(undo)
+    current = None
+    key_status: dict[str, str] = {}
+    if chain:
+        policy = chain[-1].get("policy") or {}
+        current = read_document(
+            gateway,
+            kind,
+            name,
+            policy.get("name") or POLICY_NAME,
+            policy.get("mechanism") or "inline",
+            policy.get("managed_policy_arn"),
+        )
+        if kind == "user" and any(
+            s.get("action") == DEACTIVATE_KEY for r in undo for s in r.get("containment") or []
+        ):
+            key_status = {k.access_key_id: k.status for k in gateway.access_keys(name)}
+    plan = plan_lift(
+        kind, name, account, records, current=current, key_status=key_status, force=force
+    )
+    if plan.conflict is not None:
+        raise BadInput(
+            f"{plan.conflict}. Nothing was changed",
+            hint=f"compare with: revoke journal show --target {kind}/{name}; then edit it by "
+            "hand, or pass --force to restore the journal's previous document anyway",
+        )
+    if plan.restored_document is not None and plan.policy_action == "restore":
+        validate_document(plan.restored_document, source="the journal's previous document")
+    if dry_run or plan.status == "unchanged" or not confirm(plan):
+        return plan
+    _apply_lift(gateway, journal, plan, actor=actor)
+    return plan
+
+
+def _apply_lift(
+    gateway: IamGateway, journal: Journal, plan: LiftPlan, *, actor: dict[str, str]
+) -> None:
+    changed = False
+    try:
+        if plan.policy_action == "restore" and plan.restored_document is not None:
+            if plan.mechanism == "managed":
+                gateway.put_managed(
+                    plan.kind,
+                    plan.name,
+                    plan.policy_name,
+                    plan.restored_document,
+                    plan.managed_policy_arn,
+                )
+            else:
+                gateway.put_inline(plan.kind, plan.name, plan.policy_name, plan.restored_document)
+            changed = True
+        elif plan.policy_action == "remove":
+            if plan.mechanism == "managed" and plan.managed_policy_arn:
+                gateway.delete_managed(plan.kind, plan.name, plan.managed_policy_arn)
+            else:
+                gateway.delete_inline(plan.kind, plan.name, plan.policy_name)
+            changed = True
+        plan.status = "applied"
+    except RevokeError as err:
+        plan.status = "failed"
+        plan.error = err.message
+    for step in plan.containment:
+        if step.get("result") != "planned" or plan.status == "failed":
+            continue
+        try:
+            gateway.set_access_key_status(plan.name, step["access_key_id"], "Active")
+            step["result"] = DONE
+            changed = True
+        except RevokeError as err:
+            step["result"] = "failed"
+            step["error"] = err.message
+            plan.status = "failed"
+            plan.error = f"could not reactivate {step['access_key_id']}: {err.message}"
+        step["at"] = utc_timestamp()
+    if not changed:
+        return
+    after = plan.restored_document if plan.policy_action != "none" else plan.current_document
+    if plan.status == "failed" and plan.policy_action != "none" and plan.error:
+        after = read_document(
+            gateway, plan.kind, plan.name, plan.policy_name, plan.mechanism, plan.managed_policy_arn
+        )
+    journal.append(
+        {
+            "action": "lift",
+            "actor": actor.get("arn"),
+            "account": plan.account,
+            "target": {"kind": plan.kind, "name": plan.name},
+            "status": plan.status,
+            "cutoff": existing_cutoff(plan.current_document),
+            "previous_cutoff": None,
+            "policy": {
+                "name": plan.policy_name,
+                "mechanism": plan.mechanism,
+                "managed_policy_arn": plan.managed_policy_arn,
+            },
+            "before": plan.current_document,
+            "after": after,
+            "containment": plan.containment,
+            "notes": plan.notes,
+            "ref": plan.undoes,
+            "error": plan.error,
+        }
+    )
+
+
+# -- gc -------------------------------------------------------------------------------------
+
+
+def strip_revocation(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The document without its revocation statement(s); None when nothing else is left."""
+    others = [s for s in statements_of(document) if revocation_cutoff_of(s) is None]
+    if not others:
+        return None
+    kept = dict(document)
+    kept["Statement"] = others
+    return kept
+
+
+def token_life(
+    kind: str,
+    *,
+    max_session_duration: int | None = None,
+    recorded: list[int] | None = None,
+    use_max_session_duration: bool = False,
+) -> tuple[int, str]:
+    """The longest a token the deny covers can live, and where that number comes from."""
+    if kind == "user":
+        return USER_TOKEN_LIFE, "36 h: the longest IAM user session (fact 23)"
+    if not use_max_session_duration:
+        return ROLE_TOKEN_LIFE, (
+            "12 h: the longest role session; MaxSessionDuration does not bound EC2 instance "
+            "credentials or console sign-in sessions"
+        )
+    values = [v for v in [max_session_duration, *(recorded or [])] if v]
+    if not values:
+        return ROLE_TOKEN_LIFE, "12 h: the role's MaxSessionDuration is unknown"
+    life = max(values)
+    source = "the role's MaxSessionDuration"
+    if recorded and max(recorded) > (max_session_duration or 0):
+        source += " when it was revoked (the journal's evidence; it was lowered since)"
+    return life, f"{human_duration(life)}: {source}"
+
+
+@dataclass
+class GcItem:
+    kind: str
+    name: str
+    account: str | None
+    policy_name: str
+    mechanism: str
+    managed_policy_arn: str | None
+    document: dict[str, Any] | None
+    cutoff: str | None = None
+    token_life_seconds: int | None = None
+    token_life_source: str | None = None
+    removable_after: str | None = None
+    status: str = "kept"  # kept | planned | removed | failed
+    reason: str | None = None
+    error: str | None = None
+    remaining_document: dict[str, Any] | None = None
+    journalled: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "name": self.name,
+            "account": self.account,
+            "policy_name": self.policy_name,
+            "mechanism": self.mechanism,
+            "cutoff": self.cutoff,
+            "token_life_seconds": self.token_life_seconds,
+            "token_life_source": self.token_life_source,
+            "removable_after": self.removable_after,
+            "status": self.status,
+            "reason": self.reason,
+            "error": self.error,
+            "in_journal": self.journalled,
+        }
+        if self.managed_policy_arn:
+            data["managed_policy_arn"] = self.managed_policy_arn
+        if self.status in ("planned", "removed") and self.remaining_document is not None:
+            data["remaining_document"] = self.remaining_document
+        return data
+
+
+def decide_gc(item: GcItem, *, now: datetime, margin: int) -> GcItem:
+    """Pure: keep or remove, given the cutoff, the token life and the margin."""
+    if item.document is None:
+        item.reason = "no document"
+        return item
+    item.cutoff = existing_cutoff(item.document)
+    if item.cutoff is None:
+        item.reason = "holds no revocation statement: not ours to remove"
+        return item
+    assert item.token_life_seconds is not None
+    until = cutoff_datetime(item.cutoff) + timedelta(seconds=item.token_life_seconds + margin)
+    item.removable_after = format_cutoff(until)
+    if now < until:
+        item.reason = f"still in force: tokens it denies may live until {item.removable_after}"
+        return item
+    item.status = "planned"
+    item.remaining_document = strip_revocation(item.document)
+    item.reason = "every token issued before the cutoff has expired" + (
+        "; the other statements are kept" if item.remaining_document else ""
+    )
+    return item
+
+
+def plan_gc(
+    gateway: IamGateway,
+    journal: Journal,
+    *,
+    account: str | None,
+    now: datetime | None = None,
+    margin: int = DEFAULT_MARGIN,
+    use_max_session_duration: bool = False,
+    max_workers: int = 8,
+    on_done: Callable[[Any], None] | None = None,
+) -> list[GcItem]:
+    """Find every revocation policy in the account (inline by name, our managed fallback
+    by path) and decide, per policy, whether it can still matter."""
+    from revoke.revocation import map_bounded
+
+    now = now or datetime.now(timezone.utc)
+    records = journal.records() if journal.exists() else []
+    journalled = {
+        (r["target"]["kind"], str(r["target"]["name"]).lower())
+        for r in records
+        if r.get("action") in CHANGE_ACTIONS and isinstance(r.get("target"), dict)
+    }
+    recorded_durations: dict[str, list[int]] = {}
+    for r in records:
+        duration = (r.get("evidence") or {}).get("max_session_duration")
+        if duration and (r.get("target") or {}).get("kind") == "role":
+            recorded_durations.setdefault(str(r["target"]["name"]).lower(), []).append(
+                int(duration)
+            )
+
+    candidates: list[tuple[str, str]] = []
+
+    def scan(principal: tuple[str, str]) -> tuple[str, str] | None:
+        kind, name = principal
+        return principal if POLICY_NAME in gateway.inline_policy_names(kind, name) else None
+
+    principals = [(k, n) for k in ("user", "role") for n in gateway.list_names(k)]
+    candidates = [c for c in map_bounded(scan, principals, max_workers, on_done) if c]
+    managed = gateway.managed_fallbacks()
+    candidates += [(k, n) for k, n, _ in managed if (k, n) not in candidates]
+
+    def inspect(principal: tuple[str, str]) -> list[GcItem]:
+        kind, name = principal
+        items = []
+        try:
+            state = gateway.read_principal(kind, name, with_keys=False)
+        except RevokeError as err:
+            item = GcItem(kind, name, account, POLICY_NAME, "inline", None, None)
+            item.status, item.error = "failed", err.message
+            return [item]
+        life, source = token_life(
+            kind,
+            max_session_duration=state.max_session_duration,
+            recorded=recorded_durations.get(name.lower()),
+            use_max_session_duration=use_max_session_duration,
+        )
+        found: list[tuple[str, str, str | None, dict[str, Any] | None]] = []
+        if POLICY_NAME in state.inline_policies:
+            found.append((POLICY_NAME, "inline", None, state.inline_policies[POLICY_NAME]))
+        if state.managed_fallback_arn:
+            found.append(
+                (
+                    state.managed_fallback_arn.rsplit("/", 1)[-1],
+                    "managed",
+                    state.managed_fallback_arn,
+                    state.managed_fallback_document,
+                )
+            )
+        for policy_name, mechanism, arn, document in found:
+            item = GcItem(
+                kind, name, state.account or account, policy_name, mechanism, arn, document
+            )
+            item.token_life_seconds, item.token_life_source = life, source
+            item.journalled = (kind, name.lower()) in journalled
+            items.append(decide_gc(item, now=now, margin=margin))
+        return items
+
+    nested = map_bounded(inspect, candidates, max_workers)
+    return [item for group in nested for item in group]
+
+
+def apply_gc(
+    gateway: IamGateway,
+    journal: Journal,
+    items: list[GcItem],
+    *,
+    actor: dict[str, str],
+    margin: int,
+) -> None:
+    """Remove every planned revocation (or just its statement) and journal each removal."""
+    for item in items:
+        if item.status != "planned":
+            continue
+        try:
+            if item.remaining_document is not None:
+                if item.mechanism == "managed":
+                    gateway.put_managed(
+                        item.kind,
+                        item.name,
+                        item.policy_name,
+                        item.remaining_document,
+                        item.managed_policy_arn,
+                    )
+                else:
+                    gateway.put_inline(
+                        item.kind, item.name, item.policy_name, item.remaining_document
+                    )
+            elif item.mechanism == "managed" and item.managed_policy_arn:
+                gateway.delete_managed(item.kind, item.name, item.managed_policy_arn)
+            else:
+                gateway.delete_inline(item.kind, item.name, item.policy_name)
+            item.status = "removed"
+        except RevokeError as err:
+            item.status, item.error = "failed", err.message
+            continue
+        journal.append(
+            {
+                "action": "gc",
+                "actor": actor.get("arn"),
+                "account": item.account,
+                "target": {"kind": item.kind, "name": item.name},
+                "status": "applied",
+                "cutoff": item.cutoff,
+                "previous_cutoff": None,
+                "policy": {
+                    "name": item.policy_name,
+                    "mechanism": item.mechanism,
+                    "managed_policy_arn": item.managed_policy_arn,
+                },
+                "before": item.document,
+                "after": item.remaining_document,
+                "containment": [],
+                "notes": [
+                    f"token life {item.token_life_seconds} s ({item.token_life_source}), "
+                    f"margin {margin} s: removable after {item.removable_after}"
+                ],
+            }
+        )
