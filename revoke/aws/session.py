@@ -14,6 +14,7 @@ import botocore.config
 import botocore.session
 
 from revoke.aws.errors import aws_errors
+from revoke.aws.ratelimit import AdaptiveRateLimiter
 
 DEFAULT_REGION = "us-east-1"  # IAM and global STS live here; any region works for STS
 READ_ATTEMPTS = 5
@@ -49,6 +50,8 @@ class AwsSession:
         self._boto: boto3.session.Session | None = boto_session
         self._clients: dict[tuple[str, int, str], Any] = {}
         self._lock = threading.Lock()
+        # One pace for every IAM call of this session: IAM throttles per account (fact 19).
+        self.iam_limiter = AdaptiveRateLimiter()
 
     @property
     def boto(self) -> boto3.session.Session:
@@ -76,6 +79,8 @@ class AwsSession:
                         endpoint_url=self.endpoint_url,
                         config=client_config(attempts=attempts),
                     )
+                if service == "iam":
+                    self.iam_limiter.attach(found)
                 self._clients[key] = found
             return found
 
