@@ -7,7 +7,7 @@ Every method translates botocore errors (revoke.aws.errors).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from revoke.aws.errors import aws_errors, error_code
@@ -46,6 +46,21 @@ class IamGateway:
     @property
     def iam_writer(self) -> Any:
         return self.session.client("iam", attempts=WRITE_ATTEMPTS)
+
+    @property
+    def bulk_reader(self) -> Any:
+        """Reads of a bulk run: as many attempts as writes, since a read that gives up on a
+        throttle fails its target just as a write would (fact 19)."""
+        return self.session.client("iam", attempts=WRITE_ATTEMPTS)
+
+    def read_principals_bulk(
+        self, kind: str, names: Iterable[str] | None = None
+    ) -> dict[str, PrincipalState]:
+        """Many principals' state in a few paginated calls (revoke.aws.bulk), keyed by
+        lower-cased name; access keys are not included (bulk.access_keys)."""
+        from revoke.aws.bulk import read_states
+
+        return read_states(self, kind, names)
 
     def caller_identity(self) -> dict[str, str]:
         with aws_errors("sts:GetCallerIdentity"):
@@ -170,7 +185,10 @@ class IamGateway:
         with aws_errors(f"iam:List{kind.title()}s"):
             paginator = self.iam.get_paginator("list_users" if kind == "user" else "list_roles")
             key = "Users" if kind == "user" else "Roles"
-            return [e[f"{kind.title()}Name"] for page in paginator.paginate() for e in page[key]]
+            # 1,000 a page (IAM's maximum; the default is 100): `--all` over thousands of
+            # principals is a few calls, not dozens in a row.
+            pages = paginator.paginate(PaginationConfig={"PageSize": 1000})
+            return [e[f"{kind.title()}Name"] for page in pages for e in page[key]]
 
     # -- writing ---------------------------------------------------------------------------
 

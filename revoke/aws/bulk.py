@@ -1,0 +1,165 @@
+"""Bulk reads: the state of many principals from iam:GetAccountAuthorizationDetails.
+
+One paginated call returns every user (or role) of the account with its inline policy
+documents and attached managed policies, up to 1,000 principals a page: a handful of calls
+for a whole account, where per-principal reads take four or five calls each (GetUser,
+ListUserPolicies, GetUserPolicy per policy, ListAttachedUserPolicies, ListAccessKeys) and
+IAM throttles per account (fact 19).
+
+What that call does not return is read separately, only where it is needed:
+- a role's MaxSessionDuration (RoleDetail lacks it): iam:ListRoles, also 1,000 a page;
+- the default document of our managed fallback, for the few principals that have one
+  attached: GetPolicy + GetPolicyVersion each, or one more GetAccountAuthorizationDetails
+  pass (LocalManagedPolicy) when there are many;
+- access keys: ListAccessKeys per user, by the caller, concurrently (`access_keys`). There
+  is no bulk call that is fresh: the credential report (GenerateCredentialReport) is
+  regenerated at most every four hours and names no key ID, so a key an attacker created
+  since would be missed, and the active-key warning (fact 3) is the point of the read.
+
+Pages are consumed one at a time and only the principals asked for are kept, so memory
+follows the number of targets, not the size of the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from revoke.aws.errors import aws_errors
+from revoke.core.plan import AccessKey, PrincipalState
+from revoke.core.policy import managed_policy_name
+
+if TYPE_CHECKING:
+    from revoke.aws.iam import IamGateway
+
+PAGE_SIZE = 1000  # the largest MaxItems IAM accepts for these List/Get calls
+# Above this many fallback documents to fetch, one more bulk pass is cheaper than two
+# calls each.
+FALLBACK_BULK_THRESHOLD = 20
+FALLBACK_WORKERS = 8
+
+_DETAIL = {
+    "user": ("User", "UserDetailList", "UserName", "UserPolicyList"),
+    "role": ("Role", "RoleDetailList", "RoleName", "RolePolicyList"),
+}
+
+
+def _document(value: Any) -> dict[str, Any]:
+    from revoke.aws.iam import _document as decode
+
+    return decode(value)
+
+
+def _pages(client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    paginator = client.get_paginator(operation)
+    yield from paginator.paginate(**kwargs, PaginationConfig={"PageSize": PAGE_SIZE})
+
+
+def state_from_detail(kind: str, detail: dict[str, Any]) -> PrincipalState:
+    """A PrincipalState from one UserDetail/RoleDetail (access keys and the managed
+    fallback's document are filled in separately)."""
+    _, _, name_key, inline_key = _DETAIL[kind]
+    arn = detail["Arn"]
+    state = PrincipalState(
+        kind=kind,
+        name=detail[name_key],
+        arn=arn,
+        account=arn.split(":")[4],
+        path=detail.get("Path", "/"),
+    )
+    state.inline_policies = {
+        p["PolicyName"]: _document(p["PolicyDocument"]) for p in detail.get(inline_key) or []
+    }
+    state.attached_policies = [
+        {"PolicyName": p["PolicyName"], "PolicyArn": p["PolicyArn"]}
+        for p in detail.get("AttachedManagedPolicies") or []
+    ]
+    wanted = managed_policy_name(kind, state.name)
+    for attached in state.attached_policies:
+        if attached["PolicyName"] == wanted:
+            state.managed_fallback_arn = attached["PolicyArn"]
+    return state
+
+
+def read_states(
+    gateway: IamGateway, kind: str, names: Iterable[str] | None = None
+) -> dict[str, PrincipalState]:
+    """Every principal of `kind` named in `names` (all of them when None) that exists,
+    keyed by lower-cased name (IAM names are unique case-insensitively). Access keys are
+    not read here (see `access_keys`)."""
+    wanted = None if names is None else {n.lower() for n in names}
+    client = gateway.bulk_reader
+    entity_filter, list_key, name_key, _ = _DETAIL[kind]
+    states: dict[str, PrincipalState] = {}
+    with aws_errors(f"iam:GetAccountAuthorizationDetails ({entity_filter})"):
+        for page in _pages(client, "get_account_authorization_details", Filter=[entity_filter]):
+            for detail in page.get(list_key) or []:
+                key = detail[name_key].lower()
+                if wanted is None or key in wanted:
+                    states[key] = state_from_detail(kind, detail)
+    if kind == "role" and states:
+        with aws_errors("iam:ListRoles"):
+            for page in _pages(client, "list_roles"):
+                for role in page.get("Roles") or []:
+                    found = states.get(role["RoleName"].lower())
+                    if found is not None:
+                        found.max_session_duration = role.get("MaxSessionDuration")
+    _fill_fallback_documents(gateway, list(states.values()))
+    return states
+
+
+def _fill_fallback_documents(gateway: IamGateway, states: list[PrincipalState]) -> None:
+    needed = {s.managed_fallback_arn for s in states if s.managed_fallback_arn}
+    if not needed:
+        return
+    documents: dict[str, dict[str, Any]] = {}
+    if len(needed) > FALLBACK_BULK_THRESHOLD:
+        with aws_errors("iam:GetAccountAuthorizationDetails (LocalManagedPolicy)"):
+            pages = _pages(
+                gateway.bulk_reader,
+                "get_account_authorization_details",
+                Filter=["LocalManagedPolicy"],
+            )
+            for page in pages:
+                for policy in page.get("Policies") or []:
+                    versions = policy.get("PolicyVersionList") or []
+                    default = next((v for v in versions if v.get("IsDefaultVersion")), None)
+                    if policy["Arn"] in needed and default is not None:
+                        documents[policy["Arn"]] = _document(default["Document"])
+    missing = sorted(needed - documents.keys())
+
+    def fetch(arn: str) -> tuple[str, dict[str, Any]]:
+        with aws_errors(f"iam:GetPolicyVersion {arn}"):
+            return arn, gateway.managed_document(arn)
+
+    documents.update(_map(fetch, missing, FALLBACK_WORKERS))
+    for state in states:
+        if state.managed_fallback_arn:
+            state.managed_fallback_document = documents.get(state.managed_fallback_arn)
+
+
+def _map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+def access_keys(gateway: IamGateway, user: str) -> list[AccessKey]:
+    """One user's access keys (ListAccessKeys), through the bulk client: a throttle on one
+    of hundreds of reads must not fail its target (more attempts, same rate limiter)."""
+    from revoke.aws.iam import _iso
+
+    keys = []
+    with aws_errors(f"iam:ListAccessKeys {user}"):
+        for page in gateway.bulk_reader.get_paginator("list_access_keys").paginate(UserName=user):
+            for meta in page["AccessKeyMetadata"]:
+                keys.append(
+                    AccessKey(
+                        access_key_id=meta["AccessKeyId"],
+                        status=meta["Status"],
+                        created=_iso(meta.get("CreateDate")),
+                    )
+                )
+    return keys

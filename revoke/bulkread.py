@@ -1,0 +1,114 @@
+"""The bulk side of a revocation run: states for the planner and read-back, for many targets.
+
+Above `BULK_THRESHOLD` targets, a run reads every target's state from
+iam:GetAccountAuthorizationDetails (revoke.aws.bulk: one paginated call for the account)
+instead of four or five calls per target, and reads its writes back the same way. The
+only per-target read left is ListAccessKeys for users (the fact 3 warning: no fresh bulk
+source exists). IAM throttles per account (fact 19): fewer calls is the first remedy.
+
+Below the threshold the per-target reads win: a handful of targets in a large account
+would otherwise page through every principal of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from revoke.core.names import TargetName
+from revoke.core.plan import PrincipalState, TargetPlan
+from revoke.core.policy import compact
+from revoke.errors import AwsFailure, RevokeError
+
+if TYPE_CHECKING:
+    from revoke.aws.iam import IamGateway
+
+BULK_THRESHOLD = 20
+# Codes that mean "this caller may not make the bulk call": fall back to per-target reads
+# (a least-privilege responder role may allow iam:GetUser but not the account-wide read).
+_FALLBACK_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+
+
+def use_bulk(count: int) -> bool:
+    return count > BULK_THRESHOLD
+
+
+def state_reader(
+    gateway: IamGateway, kind: str, targets: Sequence[TargetName], warnings: list[str]
+) -> Callable[[TargetName], PrincipalState]:
+    """How the planner reads one target: from one bulk read made now, or per target."""
+
+    def per_target(target: TargetName) -> PrincipalState:
+        return gateway.read_principal(kind, target.name)
+
+    if not use_bulk(len(targets)):
+        return per_target
+    try:
+        states = gateway.read_principals_bulk(kind, [t.name for t in targets])
+    except AwsFailure as err:
+        if err.code not in _FALLBACK_CODES:
+            raise
+        warnings.append(
+            f"iam:GetAccountAuthorizationDetails was refused ({err.code}): reading each "
+            f"{kind} separately, {len(targets)} targets, several calls each"
+        )
+        return per_target
+
+    def from_bulk(target: TargetName) -> PrincipalState:
+        from revoke.aws.bulk import access_keys
+
+        state = states.get(target.name.lower())
+        if state is None:
+            return PrincipalState(kind=kind, name=target.name, exists=False)
+        if kind == "user":
+            state.access_keys = access_keys(gateway, state.name)
+        return state
+
+    return from_bulk
+
+
+def _result(found: dict[str, Any] | None, row: TargetPlan) -> dict[str, Any]:
+    if found is None:
+        return {"status": "missing"}
+    if row.policy_document is not None and compact(found) == compact(row.policy_document):
+        return {"status": "ok"}
+    return {"status": "mismatch", "found": found}
+
+
+def _found_in(state: PrincipalState | None, row: TargetPlan) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    if row.mechanism == "managed":
+        if row.managed_policy_arn and state.managed_fallback_arn == row.managed_policy_arn:
+            return state.managed_fallback_document
+        return None
+    return state.inline_policies.get(row.policy_name)
+
+
+def read_back_many(gateway: IamGateway, rows: list[TargetPlan], max_workers: int) -> None:
+    """Layer 1 for many written rows: one bulk read per kind, then a second look, target by
+    target, at any row that did not match (IAM is eventually consistent, fact 18)."""
+    from revoke.revocation import map_bounded, read_back
+
+    by_kind: dict[str, list[TargetPlan]] = {}
+    for row in rows:
+        by_kind.setdefault(row.kind, []).append(row)
+    for kind, group in by_kind.items():
+        try:
+            states: dict[str, PrincipalState] | None = gateway.read_principals_bulk(
+                kind, [r.name for r in group]
+            )
+        except RevokeError:
+            states = None  # read each row back on its own instead
+
+        def check(row: TargetPlan, states: dict[str, PrincipalState] | None = states) -> None:
+            found = {"status": "unread"}
+            if states is not None:
+                found = _result(_found_in(states.get(row.name.lower()), row), row)
+            if found["status"] != "ok":
+                found = read_back(gateway, row)
+            row.verification["read_back"] = found
+            if found["status"] == "ok" and row.verification.get("status") == "unverified":
+                row.verification["status"] = "verified"
+
+        map_bounded(check, group, max_workers)
