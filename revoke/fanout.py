@@ -82,6 +82,9 @@ class AccountOutcome:
     error: str | None = None
     error_code: str | None = None
     result: RunResult | None = None
+    # Targets that do not exist in this account: expected when fanning out (an identity
+    # exists where it exists), so not failed rows; the account entry lists them.
+    absent: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -95,6 +98,7 @@ class AccountOutcome:
             "error": self.error,
             "error_code": self.error_code,
             "targets": counts,
+            "absent": list(self.absent),
         }
 
 
@@ -138,6 +142,8 @@ class FanOutResult:
         failed_accounts = [o for o in self.accounts if o.status == ACCOUNT_FAILED]
         rows = [t for r in self.results for t in r.targets]
         failed_rows = [t for t in rows if t.status == STATUS_FAILED]
+        if not rows and any(o.absent for o in self.accounts):
+            return ExitCode.AWS_FAILURE  # the target exists in none of the accounts reached
         if not failed_accounts and not failed_rows:
             return max((r.exit_code() for r in self.results), default=ExitCode.OK)
         if len(failed_rows) < len(rows):
@@ -183,9 +189,12 @@ def plan_accounts(
         try:
             session = open_account(account)
             sessions[account] = session
-            outcome.result = plan(account, session)
+            result = plan(account, session)
         except RevokeError as err:
             return _failed(outcome, err)
+        outcome.absent = [t.name for t in result.targets if t.error_code == "NoSuchEntity"]
+        result.targets = [t for t in result.targets if t.error_code != "NoSuchEntity"]
+        outcome.result = result
         return outcome
 
     outcomes = map_bounded(one, list(accounts), account_workers, on_done)
@@ -240,17 +249,17 @@ def read_accounts_file(path: str) -> str:
 def choose_accounts(
     session: AwsSession,
     *,
-    accounts: Sequence[str] = (),
-    accounts_file: str | None = None,
+    listed: Sequence[str] = (),
     all_accounts: bool = False,
 ) -> tuple[list[str], list[AccountOutcome], dict[str, str]]:
-    """The accounts to reach, the ones skipped (suspended or closing), and their names.
+    """The accounts to reach (`listed`, parsed before any call, then the organization's),
+    the ones skipped (suspended or closing), and their names.
 
     `--all-accounts` lists the organization (organizations:ListAccounts, from the
     management account or a delegated administrator) and skips every account whose state
     is not ACTIVE: a suspended account cannot be signed into.
     """
-    listed = parse_accounts(accounts, read_accounts_file(accounts_file) if accounts_file else None)
+    listed = list(listed)
     names: dict[str, str] = {}
     skipped_accounts: list[AccountOutcome] = []
     if all_accounts:
@@ -464,10 +473,12 @@ def run_fanout(
     (the role cannot be assumed, AccessDenied) are that account's entry; the run goes on."""
     from revoke.aws.iam import IamGateway
 
+    # Bad input stops here, before any call (exit 2).
+    listed = parse_accounts(accounts, read_accounts_file(accounts_file) if accounts_file else None)
     session = g.aws()
     caller = IamGateway(session).caller_identity()  # 253 here when credentials are bad
     chosen, skipped_accounts, names = choose_accounts(
-        session, accounts=accounts, accounts_file=accounts_file, all_accounts=all_accounts
+        session, listed=listed, all_accounts=all_accounts
     )
     open_account, role_arn = account_opener(session, caller, options.role_name)
     flow = AccountRun(g, options)
@@ -487,6 +498,12 @@ def run_fanout(
     for outcome in run.accounts:
         if outcome.status == ACCOUNT_FAILED:
             run.warnings.append(f"account {outcome.account}: not reached: {outcome.error}")
+    nowhere = set.intersection(*[set(o.absent) for o in outcomes]) if outcomes else set()
+    if nowhere and all(o.status == ACCOUNT_DONE for o in outcomes):
+        run.warnings.append(
+            f"{options.kind} {', '.join(sorted(nowhere))} exists in none of the "
+            f"{len(outcomes)} account(s) reached"
+        )
     if options.dry_run or not run.changes:
         return run
     from revoke.journal import Journal

@@ -14,7 +14,7 @@ from moto import mock_aws
 from moto.core.authorization import disable_iam_authentication, enable_iam_authentication
 
 from revoke.core.plan import STATUS_APPLIED, STATUS_FAILED, TargetPlan
-from revoke.core.policy import POLICY_NAME
+from revoke.core.policy import POLICY_NAME, existing_cutoff
 from revoke.errors import BadInput, ExitCode
 from revoke.fanout import (
     ACCOUNT_FAILED,
@@ -24,6 +24,7 @@ from revoke.fanout import (
     check_role_name,
     parse_accounts,
 )
+from revoke.journal import Journal
 from revoke.revocation import RunResult
 from tests.helpers import json_out, run_cli
 
@@ -109,6 +110,7 @@ def test_json_targets_carry_their_account_and_accounts_list_each_outcome() -> No
             "error": None,
             "error_code": None,
             "targets": {"applied": 1, "failed": 1},
+            "absent": [],
         },
         {
             "account": B,
@@ -118,6 +120,7 @@ def test_json_targets_carry_their_account_and_accounts_list_each_outcome() -> No
             "error": "AccessDenied",
             "error_code": "AccessDenied",
             "targets": {},
+            "absent": [],
         },
     ]
 
@@ -216,3 +219,135 @@ def test_status_across_accounts_with_one_unreachable(org: dict[str, Any]) -> Non
     assert "AccessDenied" in by_account[locked]["error"]
     assert by_account[MANAGEMENT]["role_arn"] is None  # own credentials, no role assumed
     assert f"account {locked}:" in result.stderr
+
+
+def alice_policy(account: str) -> dict[str, Any] | None:
+    with disable_iam_authentication():
+        iam = _member_iam(account)
+        if POLICY_NAME not in iam.list_user_policies(UserName="alice")["PolicyNames"]:
+            return None
+        return iam.get_user_policy(UserName="alice", PolicyName=POLICY_NAME)[  # type: ignore[no-any-return]
+            "PolicyDocument"
+        ]
+
+
+def test_fan_out_over_accounts_with_one_unreachable(org: dict[str, Any], tmp_path: Any) -> None:
+    prod, dev, locked = org["accounts"]
+    result = run_cli(
+        "--output",
+        "json",
+        "user",
+        "alice",
+        "--before",
+        CUTOFF,
+        "--accounts",
+        f"{prod},{dev},{locked}",
+    )
+    assert result.exit_code == 4, result.stderr  # partial: one account not reached
+    out = json_out(result)
+    assert sorted((t["account"], t["name"], t["status"]) for t in out["targets"]) == sorted(
+        [(prod, "alice", "applied"), (dev, "alice", "applied")]
+    )
+    assert all(t["verification"]["status"] == "verified" for t in out["targets"])
+    by_account = {a["account"]: a for a in out["accounts"]}
+    assert by_account[prod]["status"] == by_account[dev]["status"] == "done"
+    assert by_account[locked]["status"] == "failed"
+    assert by_account[locked]["role_arn"] == f"arn:aws:iam::{locked}:role/{ROLE}"
+    assert "sts:AssumeRole" in by_account[locked]["error"]
+    assert "AccessDenied" in by_account[locked]["error"]
+    assert f"account {locked}: not reached" in result.stderr
+    # Written in each reached account, nothing in the locked one.
+    assert existing_cutoff(alice_policy(prod)) == existing_cutoff(alice_policy(dev)) == CUTOFF
+    assert alice_policy(locked) is None
+    # One journal record per account change, each naming its account.
+    records = Journal(tmp_path / "state" / "revoke" / "journal.jsonl").records()
+    changes = [r for r in records if r["action"] == "revoke"]
+    assert sorted(r["account"] for r in changes) == sorted([prod, dev])
+    assert all(r["target"]["name"] == "alice" for r in changes)
+
+
+def test_fan_out_all_accounts_dry_run_changes_nothing(org: dict[str, Any], tmp_path: Any) -> None:
+    prod, dev, locked = org["accounts"]
+    result = run_cli(
+        "--output", "json", "user", "alice", "--before", CUTOFF, "--all-accounts", "--dry-run"
+    )
+    assert result.exit_code == 4, result.stderr
+    out = json_out(result)
+    assert out["dry_run"] is True
+    planned = {t["account"]: t["status"] for t in out["targets"]}
+    assert planned == {prod: "planned", dev: "planned"}
+    # The management account (reached with the caller's own credentials) has no alice:
+    # not a failure when fanning out, an identity exists where it exists.
+    by_account = {a["account"]: a for a in out["accounts"]}
+    assert (by_account[MANAGEMENT]["status"], by_account[MANAGEMENT]["absent"]) == (
+        "done",
+        ["alice"],
+    )
+    assert alice_policy(prod) is None
+    assert not (tmp_path / "state" / "revoke" / "journal.jsonl").exists()
+
+
+def test_suspended_accounts_are_skipped(org: dict[str, Any]) -> None:
+    prod, dev, locked = org["accounts"]
+    with disable_iam_authentication():
+        org["orgs"].close_account(AccountId=locked)
+    result = run_cli(
+        "--output", "json", "user", "alice", "--before", CUTOFF, "--all-accounts", "--dry-run"
+    )
+    by_account = {a["account"]: a for a in json_out(result)["accounts"]}
+    assert by_account[locked]["status"] == "skipped"
+    assert "SUSPENDED" in by_account[locked]["error"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--accounts", "12345"], "not an AWS account ID"),
+        (["--accounts", A, "--offline"], "--offline makes no AWS call"),
+        (["--accounts", A, "--assume-role-name", "a/b"], "not a valid IAM role name"),
+    ],
+)
+def test_fan_out_bad_input_is_exit_2(args: list[str], needle: str) -> None:
+    result = run_cli("--output", "json", "user", "alice", "--before", CUTOFF, *args)
+    assert result.exit_code == 2
+    assert needle in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_user_that_exists_in_no_account_reached_is_exit_254(org: dict[str, Any]) -> None:
+    prod, dev, _ = org["accounts"]
+    result = run_cli(
+        "--output", "json", "user", "mallory", "--before", CUTOFF, "--accounts", f"{prod},{dev}"
+    )
+    assert result.exit_code == 254
+    assert "exists in none of the 2 account(s)" in result.stderr
+    assert json_out(result)["targets"] == []
+
+
+def test_accounts_are_worked_on_at_most_account_workers_at_a_time() -> None:
+    import threading
+    import time
+
+    from revoke.fanout import plan_accounts
+
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0}
+
+    def plan(account: str, session: Any) -> RunResult:
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.02)
+        with lock:
+            state["now"] -= 1
+        return _result(STATUS_APPLIED)
+
+    accounts = [f"{i:012d}" for i in range(12)]
+    outcomes, _ = plan_accounts(
+        accounts,
+        open_account=lambda a: object(),
+        plan=plan,
+        account_workers=3,  # type: ignore[arg-type,return-value]
+    )
+    assert [o.account for o in outcomes] == accounts  # results in input order
+    assert state["peak"] == 3

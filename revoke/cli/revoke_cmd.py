@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from revoke.cli import fanout_cmd
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
 from revoke.core.names import TargetName, parse_target, read_names_file
@@ -228,6 +229,19 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
             help="Also remove the console password (login profile), after recording it. "
             "revoke lift cannot restore a password: a new one must be set.",
         ),
+        accounts: list[str] = typer.Option(None, "--accounts", help=fanout_cmd.ACCOUNTS_HELP),
+        accounts_file: str = typer.Option(
+            None, "--accounts-file", help=fanout_cmd.ACCOUNTS_FILE_HELP
+        ),
+        all_accounts: bool = typer.Option(
+            False, "--all-accounts", help=fanout_cmd.ALL_ACCOUNTS_HELP
+        ),
+        assume_role_name: str = typer.Option(
+            "OrganizationAccountAccessRole", "--assume-role-name", help=fanout_cmd.ROLE_HELP
+        ),
+        account_workers: int = typer.Option(
+            4, "--account-workers", min=1, max=32, help=fanout_cmd.ACCOUNT_WORKERS_HELP
+        ),
     ) -> None:
         g = get_globals(ctx)
         if kind != "user" and (deactivate_keys or disable_console):
@@ -236,6 +250,30 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
                 "no access keys or console password"
             )
         targets = collect_targets(kind, names or [], from_file, all_flag=all_principals)
+        if fanout_cmd.wants_fanout(accounts, accounts_file, all_accounts):
+            fanout_cmd.run_fanout_command(
+                g,
+                kind,
+                targets,
+                before=before,
+                accounts=accounts,
+                accounts_file=accounts_file,
+                all_accounts=all_accounts,
+                role_name=assume_role_name,
+                account_workers=account_workers,
+                dry_run=dry_run or offline,
+                offline=offline,
+                force=force,
+                verify=not no_verify,
+                allow_future=allow_future,
+                max_workers=max_workers,
+                all_principals=all_principals,
+                probe_profile=probe_profile,
+                deadline=deadline,
+                deactivate_keys=deactivate_keys,
+                disable_console=disable_console,
+            )
+            return
         run_revocation(
             g,
             kind,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from revoke.core.policy import POLICY_NAME, existing_cutoff
 from revoke.core.scp import SCP_POLICY_NAME, scp_cutoff, scp_exemptions
 from revoke.journal import Journal
 from revoke.sandbox import Sandbox
@@ -101,3 +102,64 @@ def test_revoke_org_plan_apply_verify_journal_lift(
     ]
     assert SCP_POLICY_NAME not in names
     assert [r["action"] for r in journal(tmp_path)] == ["revoke", "lift"]
+
+
+def member_client(sandbox: Sandbox, account: str, service: str) -> Any:
+    creds = sandbox.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="setup"
+    )["Credentials"]
+    return sandbox.client(service, **creds)
+
+
+def test_revoke_user_in_all_accounts(sandbox: Sandbox, org: dict[str, Any], tmp_path: Path) -> None:
+    prod, dev = org["accounts"]
+    # alice exists in both member accounts; in prod she holds a session from before.
+    tokens = {}
+    for account in (prod, dev):
+        iam = member_client(sandbox, account, "iam")
+        iam.create_user(UserName="alice")
+        iam.put_user_policy(
+            UserName="alice",
+            PolicyName="grant",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                }
+            ),
+        )
+        key = iam.create_access_key(UserName="alice")["AccessKey"]
+        tokens[account] = sandbox.client(
+            "sts",
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+        ).get_session_token()["Credentials"]
+    sandbox.client("s3", **tokens[prod]).list_buckets()  # works before the revocation
+
+    plan = run_cli(
+        "--output", "json", "user", "alice", "--all-accounts", "--before", "now", "--dry-run"
+    )
+    assert plan.exit_code == 0, plan.stderr
+    assert sorted(t["account"] for t in json_out(plan)["targets"]) == sorted([prod, dev])
+
+    result = run_cli("--output", "json", "user", "alice", "--all-accounts", "--before", "now")
+    assert result.exit_code == 0, result.stderr
+    out = json_out(result)
+    assert sorted((t["account"], t["status"]) for t in out["targets"]) == sorted(
+        [(prod, "applied"), (dev, "applied")]
+    )
+    assert all(t["verification"]["status"] == "verified" for t in out["targets"])
+    by_account = {a["account"]: a for a in out["accounts"]}
+    assert by_account[org["management"]]["absent"] == ["alice"]
+    assert by_account[prod]["role_arn"] == f"arn:aws:iam::{prod}:role/{ROLE}"
+
+    # AWS (the sandbox's evaluator) now refuses alice's older session, in each account.
+    for account in (prod, dev):
+        with pytest.raises(Exception, match="explicit deny"):
+            sandbox.client("s3", **tokens[account]).list_buckets()
+        iam = member_client(sandbox, account, "iam")
+        document = iam.get_user_policy(UserName="alice", PolicyName=POLICY_NAME)["PolicyDocument"]
+        assert existing_cutoff(document) == out["cutoff"]
+
+    changes = [r for r in journal(tmp_path) if r["action"] == "revoke"]
+    assert sorted(r["account"] for r in changes) == sorted([prod, dev])

@@ -1,0 +1,102 @@
+"""`revoke user|role NAME --accounts ...|--accounts-file F|--all-accounts`: the options and
+the output of the fan-out (the flow is revoke.fanout). Not a command module of its own:
+revoke_cmd hands over to it when an account option is given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from revoke.cli.context import Globals
+from revoke.cli.render import emit
+from revoke.core.names import TargetName
+from revoke.core.output import TARGET_COLUMNS, target_rows
+from revoke.errors import BadInput
+
+ACCOUNTS_HELP = "Also in these accounts (comma-separated 12-digit IDs; repeatable)."
+ACCOUNTS_FILE_HELP = "Account IDs from FILE (- for stdin), one or more a line."
+ALL_ACCOUNTS_HELP = "Every active account of the organization (organizations:ListAccounts)."
+ROLE_HELP = "Role to assume in each account."
+ACCOUNT_WORKERS_HELP = "Accounts worked on at once (each with its own --max-workers)."
+
+
+def wants_fanout(accounts: list[str] | None, accounts_file: str | None, all_accounts: bool) -> bool:
+    return bool(accounts or accounts_file or all_accounts)
+
+
+def run_fanout_command(
+    g: Globals,
+    kind: str,
+    targets: list[TargetName],
+    *,
+    before: str,
+    accounts: list[str] | None,
+    accounts_file: str | None,
+    all_accounts: bool,
+    role_name: str,
+    account_workers: int,
+    dry_run: bool,
+    offline: bool,
+    force: bool,
+    verify: bool,
+    allow_future: bool,
+    max_workers: int,
+    all_principals: bool,
+    probe_profile: str | None,
+    deadline: str,
+    deactivate_keys: bool,
+    disable_console: bool,
+) -> None:
+    from revoke.cli.revoke_cmd import utcnow
+    from revoke.core.timeparse import parse_cutoff
+    from revoke.fanout import FanOutOptions, check_role_name, run_fanout
+    from revoke.verify import parse_deadline
+
+    cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
+    if offline:
+        raise BadInput(
+            "--offline makes no AWS call, so it cannot reach other accounts",
+            hint="drop --accounts/--all-accounts to render the policy, or use --dry-run",
+        )
+    if probe_profile:
+        raise BadInput(
+            "--probe-profile proves one principal in one account: it does not fan out",
+            hint=f"after the run: revoke verify {kind} NAME --probe-profile P in that account",
+        )
+    options = FanOutOptions(
+        kind=kind,
+        targets=targets,
+        cutoff=cutoff,
+        dry_run=dry_run,
+        force=force,
+        verify=verify,
+        max_workers=max_workers,
+        account_workers=account_workers,
+        role_name=check_role_name(role_name),
+        all_principals=all_principals,
+        deactivate_keys=deactivate_keys,
+        disable_console=disable_console,
+        deadline=parse_deadline(deadline),
+    )
+    run = run_fanout(
+        g,
+        options,
+        accounts=accounts or [],
+        accounts_file=accounts_file,
+        all_accounts=all_accounts,
+    )
+    payload: dict[str, Any] = run.to_json()
+    title = f"{'plan' if run.dry_run else 'revocation'}: sessions before {cutoff}"
+    emit(
+        g, payload, target_rows(payload), TARGET_COLUMNS, title=title, warnings=payload["warnings"]
+    )
+    if g.output != "json":
+        for account in payload["accounts"]:
+            detail = account["error"] or ", ".join(
+                f"{n} {s}" for s, n in account["targets"].items()
+            )
+            g.say(f"account {account['account']}: {account['status']}: {detail or '-'}")
+    code = run.exit_code()
+    if code:
+        raise typer.Exit(int(code))
