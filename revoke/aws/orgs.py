@@ -8,6 +8,8 @@ an endpoint (the sandbox) is set. Every method translates botocore errors.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 from revoke.aws.errors import aws_errors, error_code
@@ -21,8 +23,13 @@ from revoke.core.scp import (
     OrgTarget,
     ScpPolicy,
 )
+from revoke.errors import AwsFailure
 
 ORGANIZATIONS_REGION = "us-east-1"
+ENABLE_DEADLINE = 60.0
+ENABLE_POLL = 2.0
+# Another enable or disable of a policy type is under way: wait for it like for ours.
+_IN_PROGRESS = ("ConcurrentModificationException", "PolicyChangesInProgressException")
 
 
 def _document(content: Any) -> dict[str, Any] | None:
@@ -77,11 +84,16 @@ class OrgsGateway:
         return dict(roots[0])
 
     @staticmethod
-    def scp_enabled(root: dict[str, Any]) -> bool:
-        return any(
-            t.get("Type") == SCP_TYPE and t.get("Status") == "ENABLED"
-            for t in root.get("PolicyTypes", [])
-        )
+    def scp_status(root: dict[str, Any]) -> str | None:
+        """ENABLED | PENDING_ENABLE | PENDING_DISABLE, or None when SCPs are off."""
+        for policy_type in root.get("PolicyTypes", []):
+            if policy_type.get("Type") == SCP_TYPE:
+                return str(policy_type.get("Status"))
+        return None
+
+    @classmethod
+    def scp_enabled(cls, root: dict[str, Any]) -> bool:
+        return cls.scp_status(root) == "ENABLED"
 
     def find_policy(self, name: str = SCP_POLICY_NAME) -> ScpPolicy | None:
         """Our SCP by name, with its content and attachments; None if it does not exist."""
@@ -179,7 +191,9 @@ class OrgsGateway:
             scp_enabled=self.scp_enabled(root),
             target=target,
             target_name=name,
-            target_scps=self.policies_for_target(target.id),
+            # With SCPs off nothing is attached yet; enabling them attaches FullAWSAccess
+            # everywhere, which the limit of 5 leaves room for.
+            target_scps=self.policies_for_target(target.id) if self.scp_status(root) else [],
             policy=policy,
             covered_accounts=covered,
             caller_account=caller.get("account"),
@@ -188,18 +202,48 @@ class OrgsGateway:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def enable_scp(self, root_id: str) -> bool:
-        """Enable SCPs on the root; False if they already were (a concurrent responder)."""
+    def enable_scp(
+        self,
+        root_id: str,
+        *,
+        deadline: float = ENABLE_DEADLINE,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> bool:
+        """Enable SCPs on the root and wait until they are: EnablePolicyType is
+        asynchronous, and a policy can be attached only once its type is ENABLED on the
+        root (Organizations API reference, EnablePolicyType and PolicyTypeSummary: ENABLED
+        | PENDING_ENABLE | PENDING_DISABLE). False if they already were enabled (a
+        concurrent responder)."""
         import botocore.exceptions
 
+        enabled_here = True
         try:
             self.writer.enable_policy_type(RootId=root_id, PolicyType=SCP_TYPE)
         except botocore.exceptions.ClientError as err:
-            if error_code(err) == "PolicyTypeAlreadyEnabledException":
-                return False
-            with aws_errors(f"organizations:EnablePolicyType {root_id}"):
-                raise
-        return True
+            if error_code(err) not in ("PolicyTypeAlreadyEnabledException", *_IN_PROGRESS):
+                with aws_errors(f"organizations:EnablePolicyType {root_id}"):
+                    raise
+            enabled_here = False
+        start = clock()
+        while True:
+            status = self.scp_status(self.root())
+            if status == "ENABLED":
+                return enabled_here
+            if status != "PENDING_ENABLE" and not (status is None and enabled_here):
+                raise AwsFailure(
+                    f"SCPs on {root_id} are {status or 'not enabled'}, not ENABLED",
+                    code="PolicyTypeNotEnabledException",
+                    hint="check the root's policy types: aws organizations list-roots",
+                )
+            if clock() - start >= deadline:
+                raise AwsFailure(
+                    f"SCPs on {root_id} were still {status} after {deadline:.0f}s; nothing "
+                    "was attached",
+                    code="PolicyTypeNotEnabledException",
+                    hint="run revoke org again in a minute: it will find them enabled",
+                )
+            sleep(ENABLE_POLL)
 
     def create_policy(self, document: dict[str, Any]) -> str:
         with aws_errors("organizations:CreatePolicy"):

@@ -122,7 +122,10 @@ def test_read_state_for_the_default_target(org: dict[str, Any], gw: OrgsGateway)
     assert state.policy is None
     # The management account is never covered (fact 15).
     assert sorted(a["id"] for a in state.covered_accounts) == sorted(org["accounts"])
-    assert [p["Name"] for p in state.target_scps] == ["FullAWSAccess"]
+    # SCPs are off: nothing counts against the limit of 5 yet.
+    assert state.target_scps == []
+    gw.enable_scp(org["root"])
+    assert [p["Name"] for p in gw.read_state(None, caller).target_scps] == ["FullAWSAccess"]
 
 
 def test_not_in_an_organization_is_a_clear_aws_failure(gw: OrgsGateway) -> None:
@@ -149,3 +152,62 @@ def test_assumed_session_acts_in_the_member_account(org: dict[str, Any]) -> None
     assert iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]["Arn"].startswith(
         f"arn:aws:iam::{member}:role/"
     )
+
+
+class _FakeOrgs:
+    """Organizations where enabling SCPs takes a few ListRoots to finish, as on AWS."""
+
+    def __init__(self, statuses: list[str | None], error: str | None = None) -> None:
+        self.statuses = statuses
+        self.error = error
+        self.enabled = 0
+
+    def enable_policy_type(self, **_: Any) -> None:
+        self.enabled += 1
+        if self.error:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": self.error, "Message": "x"}}, "EnablePolicyType")
+
+    def list_roots(self) -> dict[str, Any]:
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        types = [{"Type": "SERVICE_CONTROL_POLICY", "Status": status}] if status else []
+        return {"Roots": [{"Id": "r-ab12", "PolicyTypes": types}]}
+
+
+class _FakeSession:
+    def __init__(self, fake: _FakeOrgs) -> None:
+        self.fake = fake
+
+    def client(self, *_: Any, **__: Any) -> _FakeOrgs:
+        return self.fake
+
+
+def _gateway(fake: _FakeOrgs) -> OrgsGateway:
+    return OrgsGateway(_FakeSession(fake))  # type: ignore[arg-type]
+
+
+def test_enable_waits_until_the_policy_type_is_enabled() -> None:
+    # EnablePolicyType is asynchronous: attaching before ENABLED would fail.
+    fake = _FakeOrgs([None, "PENDING_ENABLE", "PENDING_ENABLE", "ENABLED"])
+    sleeps: list[float] = []
+    assert _gateway(fake).enable_scp("r-ab12", sleep=sleeps.append) is True
+    assert fake.enabled == 1 and len(sleeps) == 3
+
+
+def test_enable_gives_up_after_the_deadline_with_a_clear_error() -> None:
+    fake = _FakeOrgs(["PENDING_ENABLE"])
+    ticks = iter(range(0, 1000, 30))
+    with pytest.raises(AwsFailure, match="still PENDING_ENABLE after 60s"):
+        _gateway(fake).enable_scp("r-ab12", clock=lambda: next(ticks), sleep=lambda _: None)
+
+
+def test_enable_already_in_progress_elsewhere_waits_too() -> None:
+    fake = _FakeOrgs(["PENDING_ENABLE", "ENABLED"], error="ConcurrentModificationException")
+    assert _gateway(fake).enable_scp("r-ab12", sleep=lambda _: None) is False
+
+
+def test_enable_when_being_disabled_is_refused() -> None:
+    fake = _FakeOrgs(["PENDING_DISABLE"], error="PolicyTypeAlreadyEnabledException")
+    with pytest.raises(AwsFailure, match="PENDING_DISABLE"):
+        _gateway(fake).enable_scp("r-ab12", sleep=lambda _: None)
