@@ -374,6 +374,13 @@ def scp_warnings(state: OrgState, plan: ScpPlan) -> list[str]:
         "users and roles separately (revoke user|role, or --accounts with fan-out)",
     ]
     covered = [a["id"] for a in state.covered_accounts]
+    # The deny names no principal: every role session in scope is older than the cutoff
+    # until it is renewed, workloads' included.
+    warnings.append(
+        "every session issued before the cutoff in the covered accounts is denied, "
+        "workloads' too (EC2 instance profiles, Lambda, ECS tasks) until their "
+        "credentials renew; exempt their roles if they must not pause"
+    )
     if covered:
         warnings.append(
             f"the SCP reaches {len(covered)} account(s) under {state.target.id}: "

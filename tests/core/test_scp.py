@@ -185,6 +185,10 @@ def test_warns_about_the_management_account_and_lists_covered_accounts() -> None
     ]
 
 
+def test_warns_that_workload_sessions_pause_too() -> None:
+    assert any("workloads' too" in w for w in plan(exempt=(BREAK_GLASS,)).warnings)
+
+
 def test_no_exemption_warns_that_responders_are_denied_too() -> None:
     assert any("no principal is exempt" in w for w in plan().warnings)
 
