@@ -1,0 +1,614 @@
+"""`revoke demo`: the whole incident, end to end, in a sandbox inside this process.
+
+A user with an access key; a session token issued with the key and used; `revoke user`
+with all three verification layers (the pre-cutoff token is the enforcement probe); the old
+token refused with an explicit deny, a token issued after the cutoff and the long-term key
+still working (with the warning about the key); then the journal entry.
+
+The steps are data (`STEPS`): a plain-words title and a function that does the step and
+checks its own expectation, raising `Unexpected(expected, found)` when the product did not
+behave. The first step that does not behave stops the demo; the rest are reported as not
+run. The CLI turns a failed demo into exit 3 (`ExitCode.UNVERIFIED`): the demo is a proof
+that the product works on this machine, and a step that did not behave is a proof that did
+not confirm, which is what 3 means for `revoke user` too. Nothing in AWS is touched, so
+254 (AWS refused) would mislead.
+
+The responder's steps are the real commands, run in this process through the CLI's own
+entry point (`revoke.cli.app.main`), with the same options a person would type; the
+demo reads their JSON output as any script would. The attacker's side (using a token)
+is plain boto3 through the sandbox's client.
+
+Isolation: while the demo runs, the process environment points every AWS client at the
+sandbox and at a temporary config and credentials file, and holds no `AWS_PROFILE`, so the
+responder's own AWS configuration is neither read nor written. The journal is a temporary
+file unless the caller names one. No secret (secret key, session token) is ever printed:
+only access key IDs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shlex
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from revoke.core.policy import POLICY_NAME
+from revoke.core.timeparse import cutoff_datetime
+from revoke.errors import RevokeError
+
+USER = "alice"
+KEY_PROFILE = "alice"  # alice's long-term key, in the demo's own credentials file
+TOKEN_PROFILE = "alice-session"  # the session token issued with it: the probe
+# The sandbox enforces a policy change on the next request (AWS takes up to minutes,
+# fact 18), so a few seconds are plenty and a broken enforcement fails fast.
+PROBE_DEADLINE = "5"
+REGION = "us-east-1"
+EXPLICIT_DENY_WORDING = "explicit deny in an identity-based policy"  # fact 14
+
+ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+OK, FAILED, NOT_RUN = "ok", "failed", "not run"
+
+
+class Unexpected(Exception):
+    """A step did not behave: what was expected, and what happened instead."""
+
+    def __init__(self, expected: str, found: str) -> None:
+        super().__init__(f"expected {expected}; found {found}")
+        self.expected = expected
+        self.found = found
+
+
+def expect(holds: bool, expected: str, found: str) -> None:
+    if not holds:
+        raise Unexpected(expected, found)
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    run: Callable[[Scene], str]  # does the step, checks it, returns what happened
+
+
+@dataclass
+class StepResult:
+    number: int
+    title: str
+    status: str = NOT_RUN
+    detail: str | None = None
+    expected: str | None = None
+    found: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "step": self.number,
+            "title": self.title,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+        }
+        if self.detail is not None:
+            data["detail"] = self.detail
+        if self.status == FAILED:
+            data["expected"] = self.expected
+            data["found"] = self.found
+        return data
+
+
+@dataclass
+class Invocation:
+    """One `revoke ...` run inside the demo: its exit code and its two streams."""
+
+    argv: list[str]
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def command(self) -> str:
+        return "revoke " + shlex.join(self.argv)
+
+    def json(self) -> dict[str, Any]:
+        try:
+            found = json.loads(self.stdout)
+        except ValueError:
+            raise Unexpected(
+                f"one JSON object on the stdout of {self.command}",
+                f"exit {self.code}, stdout {self.stdout[:200]!r}, stderr {self.stderr[-300:]!r}",
+            ) from None
+        return found if isinstance(found, dict) else {}
+
+
+@dataclass
+class Scene:
+    """What the steps share: the sandbox, the files, and what earlier steps found."""
+
+    home: Path
+    journal_path: Path
+    journal_kept: bool = False  # the caller's --journal, not a temporary one
+    sandbox: Any = None
+    key: dict[str, str] = field(default_factory=dict, repr=False)
+    old_token: dict[str, str] = field(default_factory=dict, repr=False)
+    old_key_id: str = ""
+    revoked: dict[str, Any] = field(default_factory=dict)
+    revoke_run: Invocation | None = None
+    cutoff: str = ""
+    journal_entry: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.home / "aws" / "credentials"
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "aws" / "config"
+
+    def note(self, line: str) -> None:
+        self.notes.append(line)
+
+    def revoke(self, *argv: str) -> Invocation:
+        """Run `revoke ARGV...` as a person would, in this process; note what it said."""
+        from revoke.cli.app import main
+
+        out, err = io.StringIO(), io.StringIO()
+        code: Any = 0
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                main(list(argv))
+            except SystemExit as exit_:
+                code = exit_.code
+        code = code if isinstance(code, int) else (0 if code is None else 1)
+        run = Invocation(list(argv), code, out.getvalue(), err.getvalue())
+        self.note(f"$ {run.command}")
+        self.notes.extend(f"| {line}" for line in run.stderr.splitlines() if line.strip())
+        return run
+
+    def client(self, service: str, credentials: dict[str, str]) -> Any:
+        return self.sandbox.client(service, region_name=REGION, **credentials)
+
+    def try_call(self, service: str, credentials: dict[str, str]) -> Any:
+        """The probe call (s3:ListAllMyBuckets) with these credentials, classified as the
+        product's verification classifies it (allowed, explicit deny, ...)."""
+        from revoke.aws.probe import Probe
+
+        return Probe(client=self.client(service, credentials)).attempt()
+
+
+# -- the steps ----------------------------------------------------------------------------
+
+
+def start_sandbox(scene: Scene) -> str:
+    from revoke.sandbox import Sandbox
+
+    scene.sandbox = Sandbox()
+    endpoint = scene.sandbox.start()
+    # From here on the responder acts as the sandbox's account root, as after pasting the
+    # export lines of `revoke sandbox serve`.
+    creds = scene.sandbox.root_credentials
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    os.environ["AWS_ACCESS_KEY_ID"] = creds["aws_access_key_id"]
+    os.environ["AWS_SECRET_ACCESS_KEY"] = creds["aws_secret_access_key"]
+    return f"listening on {endpoint}, account {scene.sandbox.account_id}, acting as its root"
+
+
+def create_user(scene: Scene) -> str:
+    iam = scene.client("iam", {})  # the account root
+    iam.create_user(UserName=USER)
+    iam.put_user_policy(
+        UserName=USER, PolicyName="everything", PolicyDocument=json.dumps(ALLOW_ALL)
+    )
+    key = iam.create_access_key(UserName=USER)["AccessKey"]
+    scene.key = {
+        "aws_access_key_id": key["AccessKeyId"],
+        "aws_secret_access_key": key["SecretAccessKey"],
+    }
+    from revoke.credfile import write_profile
+
+    write_profile(scene.credentials_file, KEY_PROFILE, scene.key)
+    key_id = key["AccessKeyId"]
+    expect(key_id.startswith("AKIA"), "a long-term key (AKIA..., fact 7)", key_id)
+    return f"user {USER} may do anything; her access key is {key_id} (profile {KEY_PROFILE})"
+
+
+def issue_token(scene: Scene) -> str:
+    run = scene.revoke("--profile", KEY_PROFILE, "token", "issue", "--write-profile", TOKEN_PROFILE)
+    expect(run.code == 0, "revoke token issue to exit 0", f"exit {run.code}")
+    from revoke.credfile import read_profile
+
+    values = read_profile(scene.credentials_file, TOKEN_PROFILE) or {}
+    key_id = values.get("aws_access_key_id", "")
+    expect(key_id.startswith("ASIA"), "a session key (ASIA..., fact 7)", key_id or "no key")
+    scene.old_key_id = key_id
+    scene.old_token = {
+        "aws_access_key_id": key_id,
+        "aws_secret_access_key": values.get("aws_secret_access_key", ""),
+        "aws_session_token": values.get("aws_session_token", ""),
+    }
+    record = scene.sandbox.tokens.get(key_id)
+    issued = record.issued_at.strftime("%H:%M:%S.%f")[:-3] if record else "?"
+    return f"session {key_id} issued at {issued} UTC (profile {TOKEN_PROFILE})"
+
+
+def token_works(scene: Scene) -> str:
+    from revoke.aws.probe import ALLOWED
+
+    outcome = scene.try_call("s3", scene.old_token)
+    expect(outcome.kind == ALLOWED, "ListBuckets to succeed", _outcome(outcome))
+    return f"ListBuckets with {scene.old_key_id}: allowed"
+
+
+def revoke_user(scene: Scene) -> str:
+    plumbing = ["--output", "json", "--journal", str(scene.journal_path), "--yes"]
+    options = ["--before", "now", "--probe-profile", TOKEN_PROFILE, "--deadline", PROBE_DEADLINE]
+    run = scene.revoke(*plumbing, "user", USER, *options)
+    scene.revoke_run = run
+    scene.revoked = run.json()
+    targets = scene.revoked.get("targets") or []
+    expect(len(targets) == 1, f"one target, user {USER}", f"{len(targets)} (exit {run.code})")
+    target = targets[0]
+    expect(
+        target.get("status") == "applied",
+        f"the deny written to user {USER} (status applied)",
+        f"status {target.get('status')}: {target.get('error') or 'no error given'}",
+    )
+    scene.cutoff = str(scene.revoked.get("cutoff"))
+    issued = scene.sandbox.tokens.get(scene.old_key_id)
+    expect(
+        issued is not None and issued.issued_at < cutoff_datetime(scene.cutoff),
+        "a cutoff after the token of step 3 was issued",
+        f"cutoff {scene.cutoff}",
+    )
+    return (
+        f"inline policy {target.get('policy_name')} on user {USER} denies every session "
+        f"issued before {scene.cutoff} (rounded up to the second, fact 10)"
+    )
+
+
+def _verification(scene: Scene) -> dict[str, Any]:
+    targets = scene.revoked.get("targets") or [{}]
+    return dict(targets[0].get("verification") or {})
+
+
+def check_read_back(scene: Scene) -> str:
+    read_back = _verification(scene).get("read_back") or {}
+    expect(
+        read_back.get("status") == "ok",
+        "IAM to return the document written (read-back ok)",
+        f"read-back {read_back.get('status')}",
+    )
+    return f"GetUserPolicy returns {POLICY_NAME} as written"
+
+
+def check_logic(scene: Scene) -> str:
+    logic = _verification(scene).get("logic") or {}
+    failing = [
+        f"{c.get('case')}: {c.get('decision')}, denied by the revocation: "
+        f"{c.get('denied_by_revocation')}"
+        for c in logic.get("cases") or []
+        if not c.get("holds")
+    ]
+    expect(
+        logic.get("status") == "ok",
+        "the evaluator to deny a session issued 1 s before the cutoff, and neither one "
+        "issued 1 s after nor a long-term key's request (logic ok)",
+        f"logic {logic.get('status')}"
+        + (f": {'; '.join(failing)}" if failing else "")
+        + (f" ({logic['error']})" if logic.get("error") else ""),
+    )
+    simulation = (logic.get("simulation") or {}).get("status", "skipped")
+    return f"evaluator: 3 of 3 cases hold; iam:SimulatePrincipalPolicy agrees ({simulation})"
+
+
+def check_enforcement(scene: Scene) -> str:
+    verification = _verification(scene)
+    enforcement = verification.get("enforcement") or {}
+    expect(
+        enforcement.get("status") == "confirmed"
+        and EXPLICIT_DENY_WORDING in str(enforcement.get("message")),
+        f"the probe with the token of step 3 answered AccessDenied ... {EXPLICIT_DENY_WORDING}",
+        f"enforcement {enforcement.get('status')}: "
+        f"{enforcement.get('reason') or enforcement.get('message')}",
+    )
+    run = scene.revoke_run
+    code = run.code if run else None
+    expect(
+        verification.get("status") == "verified" and code == 0,
+        "revoke user to report the revocation verified and exit 0",
+        f"verification {verification.get('status')}, exit {code}",
+    )
+    return (
+        f"{enforcement.get('action')} with {scene.old_key_id} refused after "
+        f"{enforcement.get('seconds')} s ({enforcement.get('attempts')} attempt(s))"
+    )
+
+
+def old_token_refused(scene: Scene) -> str:
+    from revoke.aws.probe import EXPLICIT_DENY
+
+    outcome = scene.try_call("s3", scene.old_token)
+    expect(
+        outcome.kind == EXPLICIT_DENY,
+        f"AccessDenied ... {EXPLICIT_DENY_WORDING}",
+        _outcome(outcome),
+    )
+    return f"{outcome.code}: {outcome.message}"
+
+
+def fresh_token_works(scene: Scene) -> str:
+    from revoke.aws.probe import ALLOWED
+
+    clock = scene.sandbox.clock
+    cutoff = cutoff_datetime(scene.cutoff)
+    # No sleeping: move the sandbox's clock one second past the cutoff (fact 10: the
+    # cutoff second itself is not denied, so "after" means strictly later).
+    jump = max(0.0, (cutoff - clock.now()).total_seconds()) + 1.0
+    clock.advance(jump)
+    credentials = scene.client("sts", scene.key).get_session_token()["Credentials"]
+    fresh = {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }
+    record = scene.sandbox.tokens.get(credentials["AccessKeyId"])
+    issued: datetime | None = record.issued_at if record else None
+    expect(
+        issued is not None and issued > cutoff,
+        f"a token issued after the cutoff {scene.cutoff}",
+        f"issued at {issued}",
+    )
+    outcome = scene.try_call("s3", fresh)
+    expect(outcome.kind == ALLOWED, "ListBuckets to succeed", _outcome(outcome))
+    assert issued is not None
+    return (
+        f"the sandbox clock moved {jump:.1f} s instead of waiting; session "
+        f"{credentials['AccessKeyId']} issued at {issued.strftime('%H:%M:%S')} UTC: allowed"
+    )
+
+
+def key_still_works(scene: Scene) -> str:
+    from revoke.aws.probe import ALLOWED
+
+    outcome = scene.try_call("s3", scene.key)
+    expect(
+        outcome.kind == ALLOWED, "ListBuckets with the long-term key to succeed", _outcome(outcome)
+    )
+    key_id = scene.key["aws_access_key_id"]
+    warnings = [str(w) for w in scene.revoked.get("warnings") or []]
+    about_key = [w for w in warnings if key_id in w and "--deactivate-keys" in w]
+    run = scene.revoke_run
+    shown = bool(about_key) and run is not None and f"warning: {about_key[0]}" in run.stderr
+    expect(
+        shown,
+        f"revoke user to warn on stderr that {key_id} is still active (add --deactivate-keys)",
+        f"warnings {warnings}",
+    )
+    return (
+        f"a long-term key's requests carry no aws:TokenIssueTime, so the deny never matches "
+        f"(fact 9); whoever holds {key_id} can mint new tokens (fact 3), hence the warning"
+    )
+
+
+def journal_entry(scene: Scene) -> str:
+    journal = str(scene.journal_path)
+    shown = scene.revoke(
+        "--output", "json", "--journal", journal, "journal", "show", "--target", f"user/{USER}"
+    )
+    expect(shown.code == 0, "revoke journal show to exit 0", f"exit {shown.code}")
+    records = [r for r in shown.json().get("records") or [] if r.get("cutoff") == scene.cutoff]
+    changes = [r for r in records if r.get("action") == "revoke"]
+    expect(
+        bool(changes) and changes[-1].get("status") == "applied",
+        f"a 'revoke' record for user {USER}, cutoff {scene.cutoff}, status applied",
+        f"{len(records)} record(s) with that cutoff: "
+        + ", ".join(f"{r.get('action')} {r.get('status')}" for r in records),
+    )
+    entry = changes[-1]
+    scene.journal_entry = entry
+    verified = scene.revoke("--journal", journal, "--output", "json", "journal", "verify")
+    expect(
+        verified.code == 0, "revoke journal verify: the hash chain intact", f"exit {verified.code}"
+    )
+    after = entry.get("after") or {}
+    statement = after.get("Statement") if isinstance(after, dict) else None
+    follow = [
+        r for r in records if r.get("action") == "verify" and r.get("ref") == entry.get("hash")
+    ]
+    scene.note(
+        f"record {entry.get('seq')} at {entry.get('time')}: {entry.get('action')} "
+        f"user/{USER} by {entry.get('actor')}, {entry.get('status')}"
+    )
+    scene.note(f"  cutoff {entry.get('cutoff')}; policy {(entry.get('policy') or {}).get('name')}")
+    scene.note(f"  before: {json.dumps(entry.get('before'))}")
+    scene.note(f"  after:  {json.dumps(statement if statement is not None else after)}")
+    evidence = entry.get("evidence") or {}
+    keys = [k.get("access_key_id") for k in evidence.get("access_keys") or []]
+    scene.note(f"  evidence captured first: access keys {keys}, policies, groups, MFA devices")
+    scene.note(f"  hash {entry.get('hash')}")
+    if follow:
+        status = (follow[-1].get("verification") or {}).get("status")
+        scene.note(f"record {follow[-1].get('seq')}: verification {status} (refers to that hash)")
+    where = journal if scene.journal_kept else "a temporary journal (--journal PATH keeps one)"
+    return f"{len(records)} record(s) in {where}; chain intact"
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "Start a local AWS in this process (the sandbox: nothing leaves this machine)",
+        start_sandbox,
+    ),
+    Step(f"Create IAM user {USER}, allowed everything, with an access key", create_user),
+    Step(f"Anyone holding {USER}'s key can get a session token: issue one", issue_token),
+    Step("The token works: it lists the S3 buckets", token_works),
+    Step(f"The responder revokes {USER}'s sessions: revoke user {USER} --before now", revoke_user),
+    Step("Check 1 of 3, read-back: IAM holds the policy exactly as written", check_read_back),
+    Step(
+        "Check 2 of 3, logic: the policy denies a session issued before the cutoff, "
+        "not one issued after it, not the long-term key",
+        check_logic,
+    ),
+    Step(
+        "Check 3 of 3, enforcement: the token from step 3 is now refused with an explicit deny",
+        check_enforcement,
+    ),
+    Step("Used directly, the old token is refused too", old_token_refused),
+    Step("A token issued after the cutoff works", fresh_token_works),
+    Step(f"{USER}'s long-term key still works, and revoke user warned about it", key_still_works),
+    Step("The journal holds the change, and its hash chain is intact", journal_entry),
+)
+
+
+def _outcome(outcome: Any) -> str:
+    if outcome.code:
+        return f"{outcome.kind}: {outcome.code}: {outcome.message}"
+    return str(outcome.kind)
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoReport:
+    steps: list[StepResult]
+    seconds: float
+    cutoff: str | None
+    journal: str | None  # None: a temporary journal, gone with the demo
+    journal_entry: dict[str, Any] | None
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status == OK for s in self.steps)
+
+    @property
+    def failed(self) -> StepResult | None:
+        return next((s for s in self.steps if s.status == FAILED), None)
+
+    def to_json(self) -> dict[str, Any]:
+        entry = self.journal_entry
+        return {
+            "action": "demo",
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "cutoff": self.cutoff,
+            "journal": self.journal,
+            "journal_entry": None
+            if entry is None
+            else {
+                k: entry.get(k)
+                for k in ("seq", "time", "action", "target", "status", "cutoff", "hash")
+            },
+            "steps": [s.to_json() for s in self.steps],
+        }
+
+
+def marks(encoding: str | None) -> tuple[str, str]:
+    """✓ and ✗ where the stream can print them, else ASCII."""
+    try:
+        "✓✗".encode(encoding or "ascii")
+    except (LookupError, UnicodeEncodeError):
+        return "ok", "FAIL"
+    return "✓", "✗"
+
+
+@contextmanager
+def sandbox_environment(scene: Scene) -> Iterator[None]:
+    """Point every AWS client of this process at the sandbox and the demo's own files, then
+    put the environment back exactly as it was."""
+    saved = dict(os.environ)
+    try:
+        for name in list(os.environ):
+            if name.startswith(("AWS_", "REVOKE_")):
+                del os.environ[name]
+        scene.config_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        scene.config_file.write_text("")
+        scene.credentials_file.write_text("")
+        os.environ.update(
+            {
+                "AWS_CONFIG_FILE": str(scene.config_file),
+                "AWS_SHARED_CREDENTIALS_FILE": str(scene.credentials_file),
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_EC2_METADATA_DISABLED": "true",
+                "XDG_STATE_HOME": str(scene.home / "state"),
+            }
+        )
+        # A proxy for the responder's real traffic must not catch the local endpoint.
+        for name in ("NO_PROXY", "no_proxy"):
+            current = os.environ.get(name, "")
+            os.environ[name] = ",".join(p for p in (current, "127.0.0.1,localhost") if p)
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_demo(
+    *,
+    journal_path: Path | None = None,
+    on_step: Callable[[StepResult], None] = lambda _result: None,
+    debug: bool = False,
+    steps: tuple[Step, ...] = STEPS,
+) -> DemoReport:
+    """Run every step in order, stopping at the first that does not behave.
+
+    `journal_path`: the journal to write (None: a temporary one). `on_step` is called after
+    each step run (for the narration). With `debug`, an unexpected exception propagates
+    with its traceback instead of becoming the step's finding.
+    """
+    started = time.monotonic()
+    results = [StepResult(n, step.title) for n, step in enumerate(steps, 1)]
+    with tempfile.TemporaryDirectory(prefix="revoke-demo-") as tmp:
+        home = Path(tmp)
+        scene = Scene(
+            home=home,
+            journal_path=journal_path or home / "state" / "journal.jsonl",
+            journal_kept=journal_path is not None,
+        )
+        try:
+            with sandbox_environment(scene):
+                for step, result in zip(steps, results, strict=True):
+                    scene.notes = []
+                    began = time.monotonic()
+                    try:
+                        result.detail = step.run(scene)
+                        result.status = OK
+                    except Unexpected as err:
+                        result.status, result.expected, result.found = (
+                            FAILED,
+                            err.expected,
+                            err.found,
+                        )
+                    except RevokeError as err:
+                        result.status, result.expected = FAILED, "no error"
+                        result.found = err.message
+                    except Exception as err:  # noqa: BLE001 - reported as the step's finding
+                        if debug:
+                            raise
+                        result.status, result.expected = FAILED, "no error"
+                        result.found = f"{type(err).__name__}: {err}"
+                    result.seconds = time.monotonic() - began
+                    result.notes = scene.notes
+                    on_step(result)
+                    if result.status != OK:
+                        break
+        finally:
+            if scene.sandbox is not None:
+                scene.sandbox.stop()
+    return DemoReport(
+        steps=results,
+        seconds=time.monotonic() - started,
+        cutoff=scene.cutoff or None,
+        journal=str(journal_path) if journal_path else None,
+        journal_entry=scene.journal_entry,
+    )
