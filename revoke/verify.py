@@ -443,7 +443,7 @@ def verify_in_force(
         status="unchanged",
         mechanism=mechanism,
         managed_policy_arn=arn,
-        reason=f"verifying the revocation in force (cutoff {cutoff})",
+        reason="the revocation in force",
     )
     row.verification = {"status": UNVERIFIED, "read_back": read_in_force(document)}
     options = VerifyOptions(probe=probe, deadline=deadline, timing=timing or Timing(), say=g.say)
