@@ -157,6 +157,7 @@ def plan_lift(
     current: dict[str, Any] | None,
     key_status: dict[str, str],
     force: bool = False,
+    now: datetime | None = None,
 ) -> LiftPlan:
     """What a lift does for one principal. Pure: journal records and live state in.
 
@@ -203,6 +204,11 @@ def plan_lift(
             plan.notes.append(f"--force: {plan.conflict}; restoring the journal's document")
             plan.conflict = None
 
+    if plan.policy_action != "none" and now is not None:
+        warning = _reenabled_sessions(kind, current, plan.restored_document, now)
+        if warning:
+            plan.notes.append(warning)
+
     deactivated: dict[str, None] = {}
     console_removed = False
     for record in undo:
@@ -234,6 +240,28 @@ def plan_lift(
         plan.status = "unchanged"
         plan.reason = plan.reason or "nothing to undo: the journal's changes are already undone"
     return plan
+
+
+def _reenabled_sessions(
+    kind: str, removed: dict[str, Any] | None, restored: dict[str, Any] | None, now: datetime
+) -> str | None:
+    """Say so when lifting lets sessions that may still be alive work again (fact 12)."""
+    cutoff = existing_cutoff(removed)
+    if cutoff is None:
+        return None
+    kept = existing_cutoff(restored)
+    if kept is not None and cutoff_datetime(kept) >= cutoff_datetime(cutoff):
+        return None
+    life = USER_TOKEN_LIFE if kind == "user" else ROLE_TOKEN_LIFE
+    alive_until = cutoff_datetime(cutoff) + timedelta(seconds=life)
+    if alive_until <= now:
+        return None
+    return (
+        f"sessions issued before {cutoff}"
+        + (f" (and after {kept})" if kept else "")
+        + f" may live until {format_cutoff(alive_until)}: lifting lets them work again. "
+        "After a real compromise, wait until revoke gc removes the deny instead"
+    )
 
 
 # -- lift: reading and applying -------------------------------------------------------------
@@ -307,7 +335,14 @@ def lift_target(
         ):
             key_status = {k.access_key_id: k.status for k in gateway.access_keys(name)}
     plan = plan_lift(
-        kind, name, account, records, current=current, key_status=key_status, force=force
+        kind,
+        name,
+        account,
+        records,
+        current=current,
+        key_status=key_status,
+        force=force,
+        now=datetime.now(timezone.utc),
     )
     if plan.conflict is not None:
         raise BadInput(

@@ -377,3 +377,74 @@ def test_tokens_minted_between_cutoff_and_deactivation_are_called_out(tmp_path: 
     assert record["evidence"]["mfa_devices"][0]["serial_number"].endswith("mfa/attacker")
     assert record["evidence"]["access_keys"][0]["last_used"] == "2026-11-28T23:00:00Z"
     assert record["warnings"] == [warning]
+
+
+# -- done when: the whole incident in the sandbox ----------------------------------------
+
+
+@pytest.mark.slow
+def test_contain_then_lift_in_the_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from revoke.sandbox import Sandbox
+
+    allow_all = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    with Sandbox() as sandbox:
+        for var, value in sandbox.env().items():  # the responder acts as the account root
+            monkeypatch.setenv(var, value)
+        iam = sandbox.client("iam")
+        iam.create_user(UserName="alice")
+        iam.put_user_policy(
+            UserName="alice", PolicyName="grant", PolicyDocument=json.dumps(allow_all)
+        )
+        iam.create_login_profile(UserName="alice", Password="Correct-Horse-9!")
+        created = iam.create_access_key(UserName="alice")["AccessKey"]
+        key = {
+            "aws_access_key_id": created["AccessKeyId"],
+            "aws_secret_access_key": created["SecretAccessKey"],
+        }
+        minted = sandbox.client("sts", **key).get_session_token()["Credentials"]
+        session = {
+            "aws_access_key_id": minted["AccessKeyId"],
+            "aws_secret_access_key": minted["SecretAccessKey"],
+            "aws_session_token": minted["SessionToken"],
+        }
+        sandbox.client("s3", **session).list_buckets()  # the attacker's session works
+
+        journal_path = tmp_path / "journal.jsonl"
+        result = revoke(
+            journal_path, "user", "alice", "--before", "now",
+            "--deactivate-keys", "--disable-console",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+
+        # Contained: the old session is denied, the key mints nothing and calls nothing,
+        # the console password is gone.
+        with pytest.raises(Exception, match="explicit deny in an identity-based policy"):
+            sandbox.client("s3", **session).list_buckets()
+        with pytest.raises(Exception, match="InvalidClientTokenId"):
+            sandbox.client("sts", **key).get_session_token()
+        with pytest.raises(Exception, match="InvalidAccessKeyId"):  # S3's word for it
+            sandbox.client("s3", **key).list_buckets()
+        assert not has_login_profile(iam)
+
+        shown = run_cli("--output", "json", "--journal", str(journal_path), "journal", "show")
+        (record,) = [r for r in json_out(shown)["records"] if r["action"] == "revoke"]
+        assert record["evidence"]["access_keys"][0]["status"] == "Active"
+        assert record["evidence"]["login_profile"] is not None
+        assert record["evidence"]["inline_policies"] == {"grant": allow_all}
+        assert {s["action"] for s in record["containment"]} == {
+            "deactivate_key",
+            "delete_login_profile",
+        }
+
+        lifted = revoke(journal_path, "lift", "user", "alice")
+        assert lifted.exit_code == 0, lifted.stderr
+        # Everything back except the console password, which lift says it cannot restore.
+        sandbox.client("s3", **key).list_buckets()
+        sandbox.client("sts", **key).get_session_token()
+        sandbox.client("s3", **session).list_buckets()
+        assert not has_login_profile(iam)
+        assert "cannot be restored" in lifted.stderr
+        assert Journal(journal_path).verify() == []

@@ -165,6 +165,14 @@ def test_lift_refuses_after_an_outside_edit_and_changes_nothing(
     assert any("--force" in n for n in json_out(forced)["targets"][0]["notes"])
 
 
+def test_lift_warns_when_it_lets_live_sessions_work_again(iam: Any, journal_path: Path) -> None:
+    assert cli(journal_path, "user", "alice", "--before", "-1h").exit_code == 0
+    result = cli(journal_path, "lift", "user", "alice", "--dry-run")
+    (note,) = json_out(result)["targets"][0]["notes"]
+    assert "may live until" in note and "lifting lets them work again" in note
+    assert "revoke gc" in note and "may live until" in result.stderr
+
+
 def test_lift_twice_is_a_no_op(iam: Any, journal_path: Path) -> None:
     contain(journal_path)
     assert cli(journal_path, "lift", "user", "alice").exit_code == 0

@@ -1,0 +1,205 @@
+"""Every command of every runbook runs, in order, against the sandbox: runbooks cannot rot.
+
+The test extracts each runbook's fenced `bash` blocks, fills in the placeholders of its
+step 0, and runs them as one `bash -euo pipefail` script with the real `revoke` and `aws`
+executables pointed at a sandbox, then checks what a responder would check afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from revoke.core.policy import POLICY_NAME
+from revoke.journal import Journal
+from revoke.sandbox import Sandbox
+
+pytestmark = pytest.mark.slow
+
+RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
+ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def bash_blocks(name: str) -> list[str]:
+    return _BLOCK.findall((RUNBOOKS / name).read_text("utf-8"))
+
+
+def script_of(name: str, placeholders: dict[str, str]) -> str:
+    parts = []
+    for number, block in enumerate(bash_blocks(name), 1):
+        for placeholder, value in placeholders.items():
+            block = re.sub(rf"\b{placeholder}\b", value, block)
+        parts.append(f'echo "--- {name}: block {number} ---" >&2\n{block}')
+    return "set -euo pipefail\n" + "\n".join(parts)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+def run_runbook(
+    name: str,
+    sandbox: Sandbox,
+    cwd: Path,
+    placeholders: dict[str, str],
+    *,
+    stdin: str = "",
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)  # keeps the test guard's dead proxy; NO_PROXY covers loopback
+    env.update(sandbox.env())  # the responder acts as the account root
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["REVOKE_JOURNAL"] = str(cwd / "incident-journal.jsonl")
+    env.update(extra_env or {})
+    script = script_of(name, placeholders)
+    leftover = [p for p in ("USER_NAME", "ACCESS_KEY_ID", "ROLE_NAME") if p in script]
+    assert not leftover, f"placeholders not filled in: {leftover}"
+    proc = subprocess.run(
+        ["bash", "-c", script],
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"{name} failed:\n{proc.stderr[-4000:]}"
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_every_runbook_with_commands_is_exercised_here() -> None:
+    with_commands = {p.name for p in RUNBOOKS.glob("*.md") if bash_blocks(p.name)}
+    assert with_commands == {"compromised-access-key.md", "leaked-role-session.md"}
+    assert "arrives with" in (RUNBOOKS / "org-wide-revocation.md").read_text()
+
+
+def test_compromised_access_key_runbook(sandbox: Sandbox, tmp_path: Path) -> None:
+    iam = sandbox.client("iam")
+    iam.create_user(UserName="alice")
+    iam.put_user_policy(UserName="alice", PolicyName="grant", PolicyDocument=json.dumps(ALLOW_ALL))
+    iam.create_login_profile(UserName="alice", Password="Old-Passw0rd!x")
+    leaked = iam.create_access_key(UserName="alice")["AccessKey"]
+    other = iam.create_access_key(UserName="alice")["AccessKey"]
+    attacker = sandbox.client(
+        "sts",
+        aws_access_key_id=leaked["AccessKeyId"],
+        aws_secret_access_key=leaked["SecretAccessKey"],
+    ).get_session_token()["Credentials"]
+    sandbox.client("s3", **attacker).list_buckets()  # the attacker's session works
+
+    proc = run_runbook(
+        "compromised-access-key.md",
+        sandbox,
+        tmp_path,
+        {"USER_NAME": "alice", "ACCESS_KEY_ID": leaked["AccessKeyId"]},
+        stdin="New-Passw0rd!x\n",
+    )
+
+    journal = Journal(tmp_path / "incident-journal.jsonl")
+    assert journal.verify() == []
+    changes = [r for r in journal.records() if r["action"] != "verify"]
+    # Containment, then the gap-closing refresh (none when it fell in the same second as
+    # the cutoff: the deny was already in force), then the lift.
+    assert [r["action"] for r in changes] in (["revoke", "revoke", "lift"], ["revoke", "lift"])
+    contained = changes[0]
+    assert changes[-1]["after"] is None and len(changes[-1]["ref"]) == len(changes) - 1
+    steps = {s.get("access_key_id", s["action"]): s["result"] for s in contained["containment"]}
+    assert steps == {
+        leaked["AccessKeyId"]: "done",
+        other["AccessKeyId"]: "done",
+        "delete_login_profile": "done",
+    }
+    assert contained["evidence"]["inline_policies"] == {"grant": ALLOW_ALL}
+    assert contained["evidence"]["login_profile"] is not None
+    # Recovery: the leaked key is gone, the other one is back, the deny is lifted, and the
+    # console password is a new one (the lift said it could not restore the old one).
+    keys = iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]
+    assert [(k["AccessKeyId"], k["Status"]) for k in keys] == [(other["AccessKeyId"], "Active")]
+    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == ["grant"]
+    assert iam.get_login_profile(UserName="alice")["LoginProfile"]["PasswordResetRequired"] in (
+        True,
+        False,  # moto does not keep the flag
+    )
+    assert "cannot be restored" in proc.stderr
+    assert "STOP" not in proc.stdout + proc.stderr
+    for secret in (leaked["SecretAccessKey"], other["SecretAccessKey"], "New-Passw0rd!x"):
+        assert secret not in (tmp_path / "incident-journal.jsonl").read_text()
+        assert secret not in proc.stdout + proc.stderr
+
+
+def test_leaked_role_session_runbook(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    iam = sandbox.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{sandbox.account_id}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName="Deploy", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="Deploy", PolicyName="grant", PolicyDocument=json.dumps(ALLOW_ALL))
+    arn = f"arn:aws:iam::{sandbox.account_id}:role/Deploy"
+    sts = sandbox.client("sts")
+    leaked = sts.assume_role(RoleArn=arn, RoleSessionName="ci")["Credentials"]
+    mine = sts.assume_role(RoleArn=arn, RoleSessionName="responder")["Credentials"]
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[probe]\n"
+        f"aws_access_key_id = {mine['AccessKeyId']}\n"
+        f"aws_secret_access_key = {mine['SecretAccessKey']}\n"
+        f"aws_session_token = {mine['SessionToken']}\n"
+    )
+    sandbox.client("s3", **_creds(leaked)).list_buckets()  # the leaked session works
+
+    proc = run_runbook(
+        "leaked-role-session.md",
+        sandbox,
+        tmp_path,
+        {
+            "ROLE_NAME": "Deploy",
+            "SESSION_KEY_ID": leaked["AccessKeyId"],
+            "PROBE_PROFILE_NAME": "probe",
+        },
+        extra_env={"AWS_SHARED_CREDENTIALS_FILE": str(credentials)},
+    )
+
+    assert POLICY_NAME in iam.list_role_policies(RoleName="Deploy")["PolicyNames"]
+    with pytest.raises(Exception) as denied:
+        sandbox.client("s3", **_creds(leaked)).list_buckets()
+    assert "explicit deny in an identity-based policy" in str(denied.value)
+    fresh = sts.assume_role(RoleArn=arn, RoleSessionName="after")["Credentials"]
+    sandbox.client("s3", **_creds(fresh)).list_buckets()  # new sessions keep working
+    assert "enforcement confirmed" in proc.stderr  # the probe step ran, and was denied
+    journal = Journal(tmp_path / "incident-journal.jsonl")
+    assert journal.verify() == []
+    (record,) = [r for r in journal.records() if r["action"] == "revoke"]
+    assert record["target"] == {"kind": "role", "name": "Deploy", "arn": arn}
+    assert record["evidence"]["inline_policies"] == {"grant": ALLOW_ALL}
+
+
+def _creds(credentials: dict[str, Any]) -> dict[str, str]:
+    return {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }
