@@ -244,6 +244,7 @@ class RevocationRecorder:
         )
         if state.kind == "role":
             evidence["max_session_duration"] = state.max_session_duration
+            evidence["trust_policy"] = _attempt(lambda: self.gateway.trust_policy(row.name))
             return evidence
         keys = []
         for access_key in state.access_keys:

@@ -33,7 +33,7 @@ Change records ("revoke", "lift", "gc") also have:
                   "reactivate_key", "access_key_id"?, ..., "result": "done"|"failed"|...}
     evidence      the principal as found before any change: inline and attached policies,
                   access keys (ID, status, created, last used), login profile, MFA devices,
-                  groups (users); max session duration (roles)
+                  groups (users); max session duration and trust policy (roles)
     verification  the verification result known when the record was written
     error, warnings, notes, ref (hashes of the records a lift undoes)
 

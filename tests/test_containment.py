@@ -232,11 +232,24 @@ def test_role_refuses_user_only_containment(iam: Any, journal_path: Path) -> Non
 
 
 def test_role_revocation_journals_its_evidence(iam: Any, journal_path: Path) -> None:
-    iam.create_role(RoleName="Deploy", AssumeRolePolicyDocument="{}", MaxSessionDuration=7200)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::210987654321:root"},  # a way back in
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(
+        RoleName="Deploy", AssumeRolePolicyDocument=json.dumps(trust), MaxSessionDuration=7200
+    )
     assert revoke(journal_path, "role", "Deploy", "--before", CUTOFF).exit_code == 0
     (record,) = [r for r in records(journal_path) if r["action"] == "revoke"]
     assert record["target"]["kind"] == "role"
     assert record["evidence"]["max_session_duration"] == 7200
+    assert record["evidence"]["trust_policy"] == trust
     assert "access_keys" not in record["evidence"]
 
 

@@ -301,6 +301,12 @@ class IamGateway:
             pages = self.iam.get_paginator("list_groups_for_user").paginate(UserName=user)
             return [g["GroupName"] for page in pages for g in page["Groups"]]
 
+    def trust_policy(self, role: str) -> dict[str, Any] | None:
+        """Who may assume the role: an attacker's way back in is often an edited trust."""
+        with aws_errors(f"iam:GetRole {role}"):
+            found = self.iam.get_role(RoleName=role)["Role"].get("AssumeRolePolicyDocument")
+        return _document(found) if found else None
+
     def inline_policy_names(self, kind: str, name: str) -> list[str]:
         with aws_errors(f"iam:List{kind.title()}Policies {name}"):
             if kind == "user":
