@@ -131,6 +131,19 @@ def step_summary(step: dict[str, Any]) -> str:
     return f"{text}: {result}"
 
 
+def describe_containment(rows: list[TargetPlan]) -> str:
+    """For the confirmation prompt: what else the run will change (keys break workloads)."""
+    steps = [s for row in rows for s in row.containment if s.get("result") == PLANNED]
+    keys = sum(s["action"] == DEACTIVATE_KEY for s in steps)
+    consoles = sum(s["action"] == DELETE_LOGIN_PROFILE for s in steps)
+    parts = []
+    if keys:
+        parts.append(f"deactivate {keys} access key(s)")
+    if consoles:
+        parts.append(f"remove {consoles} console password(s)")
+    return ", and " + " and ".join(parts) if parts else ""
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 

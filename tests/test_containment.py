@@ -164,6 +164,32 @@ def test_dry_run_table_names_each_step(iam: Any, journal_path: Path) -> None:
     assert "user alice: remove the console password (created " in result.stdout
 
 
+def test_the_prompt_names_the_keys_and_passwords_and_no_means_nothing_changes(
+    iam: Any, journal_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = new_key(iam)
+    from revoke.cli.context import Globals
+
+    asked: list[str] = []
+
+    def decline(self: Globals, question: str) -> bool:
+        asked.append(question)
+        return False
+
+    monkeypatch.setattr(Globals, "confirm", decline)
+    result = revoke(
+        journal_path, "user", "alice", "--before", CUTOFF, "--deactivate-keys", "--disable-console"
+    )
+    assert result.exit_code == 0 and "nothing changed" in result.stderr
+    (question,) = asked
+    assert question.endswith(
+        "to 1 user(s) in account 123456789012, and deactivate 1 access key(s) and remove 1 "
+        "console password(s)?"
+    )
+    assert key_statuses(iam) == {key["AccessKeyId"]: "Active"} and has_login_profile(iam)
+    assert not journal_path.exists()
+
+
 def test_without_the_flags_keys_and_console_stay_but_evidence_is_taken(
     iam: Any, journal_path: Path
 ) -> None:

@@ -149,8 +149,8 @@ def gc(
     planned = [i for i in items if i.status == "planned"]
     applied = False
     if planned and not dry_run:
-        journal.check_writable()
         if g.confirm(f"Remove {len(planned)} revocation polic(ies) that no longer deny anything?"):
+            journal.check_writable()  # evidence first: no journal, no change
             apply_gc(gateway, journal, items, actor=actor, margin=margin_seconds)
             applied = True
         else:

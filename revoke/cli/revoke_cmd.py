@@ -127,14 +127,16 @@ def run_revocation(
     if dry_run or not result.changes:
         _finish(g, result)
         return
-    recorder.journal.check_writable()  # evidence first: no journal, no change
+    from revoke.containment import describe_containment
+
     if not g.confirm(
         f"Write the deny for sessions issued before {cutoff} to {len(result.changes)} "
-        f"{kind}(s) in account {actor['account']}?"
+        f"{kind}(s) in account {actor['account']}{describe_containment(result.targets)}?"
     ):
         g.say("nothing changed")
         _finish(g, result)
         return
+    recorder.journal.check_writable()  # evidence first: no journal, no change
     with Progress("applying", len(result.changes)) as progress:
         revocation.apply_run(
             gateway,
