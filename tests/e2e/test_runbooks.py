@@ -84,8 +84,11 @@ def run_runbook(
 
 def test_every_runbook_with_commands_is_exercised_here() -> None:
     with_commands = {p.name for p in RUNBOOKS.glob("*.md") if bash_blocks(p.name)}
-    assert with_commands == {"compromised-access-key.md", "leaked-role-session.md"}
-    assert "arrives with" in (RUNBOOKS / "org-wide-revocation.md").read_text()
+    assert with_commands == {
+        "compromised-access-key.md",
+        "leaked-role-session.md",
+        "org-wide-revocation.md",
+    }
 
 
 def test_compromised_access_key_runbook(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -195,6 +198,71 @@ def test_leaked_role_session_runbook(
     (record,) = [r for r in journal.records() if r["action"] == "revoke"]
     assert record["target"] == {"kind": "role", "name": "Deploy", "arn": arn}
     assert record["evidence"]["inline_policies"] == {"grant": ALLOW_ALL}
+
+
+def test_org_wide_revocation_runbook(sandbox: Sandbox, tmp_path: Path) -> None:
+    orgs = sandbox.client("organizations")
+    orgs.create_organization(FeatureSet="ALL")
+    accounts = [
+        orgs.create_account(AccountName=n, Email=f"{n}@example.com")["CreateAccountStatus"][
+            "AccountId"
+        ]
+        for n in ("prod", "dev")
+    ]
+    sts = sandbox.client("sts")
+    member_iam, keys, sessions = {}, {}, {}
+    for account in accounts:  # alice in every member account, with a session from before
+        admin = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+            RoleSessionName="setup",
+        )["Credentials"]
+        iam = member_iam[account] = sandbox.client("iam", **_creds(admin))
+        iam.create_user(UserName="alice")
+        iam.put_user_policy(
+            UserName="alice", PolicyName="grant", PolicyDocument=json.dumps(ALLOW_ALL)
+        )
+        keys[account] = iam.create_access_key(UserName="alice")["AccessKey"]
+        sessions[account] = sandbox.client(
+            "sts",
+            aws_access_key_id=keys[account]["AccessKeyId"],
+            aws_secret_access_key=keys[account]["SecretAccessKey"],
+        ).get_session_token()["Credentials"]
+        sandbox.client("s3", **_creds(sessions[account])).list_buckets()  # works before
+
+    proc = run_runbook(
+        "org-wide-revocation.md",
+        sandbox,
+        tmp_path,
+        {"USER_NAME": "alice", "BREAK_GLASS_ROLE_NAME": "BreakGlass"},
+    )
+
+    for account in accounts:
+        iam = member_iam[account]
+        assert POLICY_NAME in iam.list_user_policies(UserName="alice")["PolicyNames"]
+        with pytest.raises(Exception) as denied:
+            sandbox.client("s3", **_creds(sessions[account])).list_buckets()
+        assert "explicit deny in an identity-based policy" in str(denied.value)
+        (key,) = iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]
+        assert key["Status"] == "Inactive"
+    # The SCP was written, verified, journalled, then lifted (detached and deleted).
+    names = [p["Name"] for p in orgs.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]]
+    assert "RevokeOlderSessions" not in names
+    journal = Journal(tmp_path / "incident-journal.jsonl")
+    assert journal.verify() == []
+    changes = [r for r in journal.records() if r["action"] != "verify"]
+    assert [
+        (r["action"], r["target"]["kind"]) for r in changes if r["target"]["kind"] == "org"
+    ] == [
+        ("revoke", "org"),
+        ("lift", "org"),
+    ]
+    users = [r for r in changes if r["target"]["kind"] == "user"]
+    assert sorted(r["account"] for r in users) == sorted(accounts)
+    assert "arn:aws:iam::*:role/BreakGlass" in (tmp_path / "org-revocation.json").read_text()
+    for account in accounts:
+        for secret in (keys[account]["SecretAccessKey"], sessions[account]["SessionToken"]):
+            assert secret not in proc.stdout + proc.stderr
+            assert secret not in (tmp_path / "incident-journal.jsonl").read_text()
 
 
 def _creds(credentials: dict[str, Any]) -> dict[str, str]:
