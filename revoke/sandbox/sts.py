@@ -267,3 +267,32 @@ def _role_arn_from_session(assumed_role_arn: str) -> str:
     parts = assumed_role_arn.split(":")
     name = parts[5].split("/")[1] if len(parts) > 5 and "/" in parts[5] else ""
     return f"arn:aws:iam::{parts[4]}:role/{name}"
+
+
+def get_access_key_info(params: dict[str, str], store: TokenStore) -> Reply | None:
+    """GetAccessKeyInfo as AWS answers it: the account that owns the key ID (fact 7).
+
+    moto looks the key up among its IAM users and otherwise answers with the *caller's*
+    account, which would place a key from another account in the caller's own. AWS
+    reads the account from the ID ("returns the ID of the Amazon Web Services account to
+    which the keys belong", STS API reference, GetAccessKeyInfo): sessions this sandbox
+    issued and IAM users' keys are looked up, other current-generation IDs are decoded
+    (revoke/core/keyid.py, the encoding key_id_for_account writes). None: moto answers
+    (an old-generation ID, which carries no account).
+    """
+    from revoke.core.keyid import decode_account
+    from revoke.sandbox.principals import find_user_key
+
+    key_id = params.get("AccessKeyId", "")
+    session = store.get(key_id)
+    user_key = find_user_key(key_id) if session is None else None
+    account: str | None
+    if session is not None:
+        account = session.account_id
+    elif user_key is not None:
+        account = user_key.account_id
+    else:
+        account = decode_account(key_id) if len(key_id) >= 14 else None
+    if account is None:
+        return None
+    return query_reply("sts", "GetAccessKeyInfo", xml_elements({"Account": account}))
