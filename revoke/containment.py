@@ -63,10 +63,17 @@ ALREADY_DONE = "already_done"
 class ContainmentOptions:
     deactivate_keys: bool = False
     disable_console: bool = False
+    # Deactivate only these keys (`revoke key KEY_ID`: the leaked one); None: every
+    # active key of the user (`--deactivate-keys`, `revoke key --all-keys`).
+    key_ids: frozenset[str] | None = None
 
     @property
     def any(self) -> bool:
         return self.deactivate_keys or self.disable_console
+
+    def selects(self, key: AccessKey) -> bool:
+        """Whether this run deactivates `key` (when it is active)."""
+        return self.deactivate_keys and (self.key_ids is None or key.access_key_id in self.key_ids)
 
 
 def key_step(key: AccessKey) -> dict[str, Any]:
@@ -105,8 +112,7 @@ def plan_containment(
     if state.kind != "user":
         return []
     steps = []
-    if options.deactivate_keys:
-        steps += [key_step(key) for key in state.active_keys]
+    steps += [key_step(key) for key in state.active_keys if options.selects(key)]
     if options.disable_console and login_profile is not None:
         steps.append(login_profile_step(login_profile))
     return steps
@@ -188,8 +194,8 @@ class RevocationRecorder:
             return row
         if row.status not in (STATUS_PLANNED, STATUS_UNCHANGED):
             return row  # failed: nothing at all changes for this target
-        if self.options.deactivate_keys:
-            for access_key in state.active_keys:
+        for access_key in state.active_keys:
+            if self.options.selects(access_key):
                 self._read_last_used(access_key)
         profile = None
         if self.options.disable_console:
@@ -200,6 +206,15 @@ class RevocationRecorder:
         if self.options.deactivate_keys:
             # The planner's "still has active access keys" advice is what this run does.
             row.warnings = [w for w in row.warnings if "--deactivate-keys" not in w]
+            spared = [k.access_key_id for k in state.active_keys if not self.options.selects(k)]
+            if spared:
+                # Fact 3: any of them mints fresh tokens, after any cutoff.
+                row.warnings.append(
+                    f"user {state.name} keeps other active access keys ({', '.join(spared)}): "
+                    "whoever holds one can still mint new session tokens after the cutoff; "
+                    "if they may have leaked too, deactivate them as well (revoke key KEY_ID "
+                    f"--all-keys, or revoke user {state.name} --before now --deactivate-keys)"
+                )
         if row.containment and row.status == STATUS_UNCHANGED:
             row.status = STATUS_PLANNED
             row.reason = f"{row.reason}; containment only" if row.reason else "containment only"

@@ -44,12 +44,15 @@ class RunResult:
     targets: list[TargetPlan]
     warnings: list[str] = field(default_factory=list)
     actor: dict[str, str] | None = None
+    # More top-level JSON keys from the command that started the run (`revoke key`: "key").
+    details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "action": self.action,
             "dry_run": self.dry_run,
             "cutoff": self.cutoff,
+            **self.details,
             "targets": [t.to_json() for t in self.targets],
             "warnings": self.warnings + [w for t in self.targets for w in t.warnings],
         }

@@ -181,6 +181,29 @@ class IamGateway:
         key.last_used_region = used.get("Region")
         return key
 
+    def access_key_owner(self, access_key_id: str) -> tuple[str | None, AccessKey] | None:
+        """GetAccessKeyLastUsed: the user owning a key ("UserName": "The name of the IAM
+        user that owns this access key", IAM API reference) and its last use; None when no
+        user of this account has it (NoSuchEntity: deleted, mistyped, or root's key)."""
+        import botocore.exceptions
+
+        with aws_errors(f"iam:GetAccessKeyLastUsed {access_key_id}"):
+            try:
+                found = self.iam.get_access_key_last_used(AccessKeyId=access_key_id)
+            except botocore.exceptions.ClientError as err:
+                if error_code(err) == "NoSuchEntity":
+                    return None
+                raise
+        used = found.get("AccessKeyLastUsed", {})
+        key = AccessKey(
+            access_key_id=access_key_id,
+            status="unknown",
+            last_used=_iso(used.get("LastUsedDate")),
+            last_used_service=used.get("ServiceName"),
+            last_used_region=used.get("Region"),
+        )
+        return found.get("UserName") or None, key
+
     def list_names(self, kind: str) -> list[str]:
         with aws_errors(f"iam:List{kind.title()}s"):
             paginator = self.iam.get_paginator("list_users" if kind == "user" else "list_roles")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -67,7 +69,11 @@ def run_revocation(
     deadline: str = "300",
     deactivate_keys: bool = False,
     disable_console: bool = False,
+    deactivate_key_ids: Sequence[str] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> None:
+    """Plan, confirm, apply, verify, journal. `deactivate_key_ids`: deactivate only these
+    keys (implies key containment); `details`: more keys for the JSON output."""
     cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
     from revoke import revocation
     from revoke.verify import open_probe, parse_deadline
@@ -110,7 +116,11 @@ def run_revocation(
         Journal(g.journal_path),
         actor=actor,
         cutoff=cutoff,
-        options=ContainmentOptions(deactivate_keys, disable_console),
+        options=ContainmentOptions(
+            deactivate_keys or deactivate_key_ids is not None,
+            disable_console,
+            frozenset(deactivate_key_ids) if deactivate_key_ids is not None else None,
+        ),
     )
     with Progress("planning", len(targets)) as progress:
         result = revocation.plan_run(
@@ -124,6 +134,7 @@ def run_revocation(
             on_done=progress.advance,
         )
     result.actor = actor
+    result.details.update(details or {})
     if dry_run or not result.changes:
         _finish(g, result)
         return
