@@ -86,6 +86,7 @@ def test_every_runbook_with_commands_is_exercised_here() -> None:
     with_commands = {p.name for p in RUNBOOKS.glob("*.md") if bash_blocks(p.name)}
     assert with_commands == {
         "compromised-access-key.md",
+        "leaked-key-id.md",
         "leaked-role-session.md",
         "org-wide-revocation.md",
     }
@@ -263,6 +264,52 @@ def test_org_wide_revocation_runbook(sandbox: Sandbox, tmp_path: Path) -> None:
         for secret in (keys[account]["SecretAccessKey"], sessions[account]["SessionToken"]):
             assert secret not in proc.stdout + proc.stderr
             assert secret not in (tmp_path / "incident-journal.jsonl").read_text()
+
+
+def test_leaked_key_id_runbook(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Issue 9: from nothing but the key ID to a contained, verified, journalled owner."""
+    iam = sandbox.client("iam")
+    iam.create_user(UserName="alice")
+    iam.put_user_policy(UserName="alice", PolicyName="grant", PolicyDocument=json.dumps(ALLOW_ALL))
+    leaked = iam.create_access_key(UserName="alice")["AccessKey"]
+    other = iam.create_access_key(UserName="alice")["AccessKey"]
+    attacker = sandbox.client(
+        "sts",
+        aws_access_key_id=leaked["AccessKeyId"],
+        aws_secret_access_key=leaked["SecretAccessKey"],
+    ).get_session_token()["Credentials"]
+    sandbox.client("s3", **_creds(attacker)).list_buckets()  # the attacker's session works
+
+    proc = run_runbook(
+        "leaked-key-id.md",
+        sandbox,
+        tmp_path,
+        {"ACCESS_KEY_ID": leaked["AccessKeyId"]},
+        extra_env={"COLUMNS": "200"},  # tables unwrapped, as on a responder's wide terminal
+    )
+
+    assert "the key belongs to user alice in account 123456789012" in proc.stdout
+    keys = iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]
+    assert {k["AccessKeyId"]: k["Status"] for k in keys} == {
+        leaked["AccessKeyId"]: "Inactive",
+        other["AccessKeyId"]: "Active",  # left alone, and named in a warning
+    }
+    assert f"keeps other active access keys ({other['AccessKeyId']})" in proc.stderr
+    with pytest.raises(Exception) as denied:
+        sandbox.client("s3", **_creds(attacker)).list_buckets()
+    assert "explicit deny in an identity-based policy" in str(denied.value)
+    journal = Journal(tmp_path / "incident-journal.jsonl")
+    assert journal.verify() == []
+    changes = [r for r in journal.records() if r["action"] != "verify"]
+    assert [r["action"] for r in changes] in (["revoke", "revoke"], ["revoke"])
+    assert [(s["access_key_id"], s["result"]) for s in changes[0]["containment"]] == [
+        (leaked["AccessKeyId"], "done")
+    ]
+    # The lift plan would give back exactly that key.
+    assert leaked["AccessKeyId"] in proc.stdout and other["AccessKeyId"] not in proc.stdout
+    for secret in (leaked["SecretAccessKey"], other["SecretAccessKey"], attacker["SessionToken"]):
+        assert secret not in proc.stdout + proc.stderr
+        assert secret not in (tmp_path / "incident-journal.jsonl").read_text()
 
 
 def _creds(credentials: dict[str, Any]) -> dict[str, str]:
