@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -435,3 +437,17 @@ def test_no_event_in_cloudtrail_names_nobody(iam: Any, monkeypatch: pytest.Monke
     result = revoke("key", key_id_for_account("ASIA", ACCOUNT))
     assert_clean_failure(result, 2)
     assert "no event signed with the key" in result.stderr
+
+
+def test_help_and_a_malformed_id_do_not_import_boto3() -> None:
+    # Start-up budget: a typo is answered before the AWS SDK is even loaded.
+    for args in (["key", "--help"], ["key", "AKIA1234"]):
+        code = (
+            "import sys\nfrom revoke.cli.app import main\n"
+            f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in sys.modules\n"
+            "               if m.split('.')[0] in ('boto3', 'botocore', 'moto'))\n"
+            "print(heavy, file=sys.stderr)\n"
+        )
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert proc.stderr.strip().splitlines()[-1] == "[]", (args, proc.stderr)

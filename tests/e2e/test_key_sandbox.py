@@ -37,6 +37,7 @@ ROLE = "OrganizationAccountAccessRole"
 def _server() -> Iterator[Sandbox]:
     with Sandbox() as sandbox:
         yield sandbox
+        sandbox.reset()  # moto's state is process-global: leave none to later modules
 
 
 @pytest.fixture
