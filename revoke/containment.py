@@ -212,7 +212,7 @@ class RevocationRecorder:
                 row.warnings.append(
                     f"user {state.name} keeps other active access keys ({', '.join(spared)}): "
                     "whoever holds one can still mint new session tokens after the cutoff; "
-                    "if they may have leaked too, deactivate them as well (revoke key KEY_ID "
+                    f"if they may have leaked too, deactivate them as well (revoke key {spared[0]} "
                     f"--all-keys, or revoke user {state.name} --before now --deactivate-keys)"
                 )
         if row.containment and row.status == STATUS_UNCHANGED:

@@ -230,7 +230,9 @@ def summary(row: TargetPlan) -> str:
     if enforcement.get("reason") and enf != "confirmed":
         enf += f": {enforcement['reason']}"
     elif enf == "confirmed":
-        enf += f" in {enforcement.get('seconds')}s ({enforcement.get('attempts')} attempts)"
+        attempts = enforcement.get("attempts") or 0
+        seconds = float(enforcement.get("seconds") or 0.0)
+        enf += f" in {seconds:.1f}s ({attempts} attempt{'' if attempts == 1 else 's'})"
     return (
         f"verify {row.kind} {row.name}: read-back {(v.get('read_back') or {}).get('status')}; "
         f"logic {logic.get('status')} (simulation {simulation}); enforcement {enf} "

@@ -124,7 +124,7 @@ def parse_key_id(text: str) -> KeyId:
     expected = ACCESS_KEY_LENGTH if prefix in ACCESS_KEY_PREFIXES else UNIQUE_ID_LENGTH
     if len(value) != expected:
         raise BadInput(
-            f"{_shown(value)} is {len(value)} characters; a {prefix} ID has {expected}",
+            f"{_shown(value)} is {len(value)} characters; {prefix} IDs have {expected}",
         )
     if not _SHAPE.match(value):
         bad = sorted({ch for ch in value if ch not in BASE32_ALPHABET})

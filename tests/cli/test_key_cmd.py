@@ -92,7 +92,7 @@ def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["AKIA1234"], "8 characters; a AKIA ID has 20"),
+        (["AKIA1234"], "8 characters; AKIA IDs have 20"),
         (["AKIAIOSFODNN7EXAMPL0"], "characters no AWS ID uses: 0"),
         (["akiaiosfodnn7example"], "does not start with a known prefix"),
         (["AIDAJQABLZS4A3QDU576Q"], "not an access key ID: it is IAM user"),

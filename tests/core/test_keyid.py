@@ -52,7 +52,7 @@ def test_unique_ids_are_21_characters_and_name_their_entity() -> None:
         ("asiay34fzkbokmutvv7a", "does not start with a known prefix"),
         ("ASIAY34FZKBOKMUTVv7A", "characters no AWS ID uses: v"),
         ("XXXXY34FZKBOKMUTVV7A", "does not start with a known prefix"),
-        ("AROAY34FZKBOKMUTVV7A", "a AROA ID has 21"),
+        ("AROAY34FZKBOKMUTVV7A", "AROA IDs have 21"),
     ],
 )
 def test_malformed_ids_are_refused_with_the_reason(text: str, says: str) -> None:
