@@ -20,6 +20,9 @@ def print_table(title: str | None, rows: Sequence[Mapping[str, Any]], columns: l
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)
+    # People read tables: leave out columns with nothing in them (text output keeps them all,
+    # scripts count on the column positions).
+    columns = [c for c in columns if any(row.get(c) is not None for row in rows)] or columns
     for column in columns:
         table.add_column(column.replace("_", " "), overflow="fold")
     for row in rows:

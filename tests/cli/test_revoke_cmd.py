@@ -261,3 +261,14 @@ def test_offline_and_help_do_not_import_boto3() -> None:
         )
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert proc.stderr.strip().splitlines()[-1] == "[]", (args, proc.stderr)
+
+
+def test_table_offline_preview_shows_the_document_to_paste() -> None:
+    result = run_cli("--output", "table", "user", "alice", "--before", CUTOFF, "--offline")
+    assert result.exit_code == 0
+    table, document = result.stdout.split("policy document to be written:\n")
+    assert "alice" in table and "planned" in table
+    assert "account" not in table  # empty columns are left out of tables
+    assert json.loads(document)["Statement"]["Condition"]["DateLessThan"] == {
+        "aws:TokenIssueTime": CUTOFF
+    }
