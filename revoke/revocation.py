@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_WORKERS = 8
 # Failures that are the responder's input, not AWS's answer (exit 2 when nothing else ran).
-INPUT_ERROR_CODES = {"SizeBudget", "BadInput"}
+INPUT_ERROR_CODES = {"SizeBudget", "BadInput", "UnreadableCutoff"}
 
 
 @dataclass

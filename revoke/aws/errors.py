@@ -74,7 +74,10 @@ def translate_exception(err: BaseException, *, context: str | None = None) -> Re
         return NoCredentials(
             f"{where}{err}", hint="list profiles with: aws configure list-profiles"
         )
-    if isinstance(err, (bce.NoRegionError, bce.InvalidConfigError, bce.ConfigParseError)):
+    if isinstance(
+        err,
+        (bce.NoRegionError, bce.InvalidRegionError, bce.InvalidConfigError, bce.ConfigParseError),
+    ):
         return NoCredentials(f"{where}AWS configuration problem: {err}")
     if isinstance(err, (bce.EndpointConnectionError, bce.ConnectionError)):
         return AwsFailure(

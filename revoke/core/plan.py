@@ -23,6 +23,7 @@ from revoke.core.policy import (
     policy_size,
 )
 from revoke.core.timeparse import cutoff_datetime
+from revoke.errors import BadInput
 
 # Fact 17 defaults, used when GetAccountSummary is not available.
 DEFAULT_QUOTAS = {
@@ -207,7 +208,20 @@ def plan_target(
         current_doc, mechanism = state.managed_fallback_document, "managed"
     else:
         current_doc, mechanism = existing_inline, "inline"
-    previous = existing_cutoff(current_doc)
+    try:
+        previous = existing_cutoff(current_doc)
+        later = previous is not None and cutoff_datetime(previous) > cutoff_datetime(cutoff)
+    except BadInput as err:
+        # Fail closed: a cutoff we cannot read may be later than ours (fact 12).
+        if not force:
+            return failed(
+                kind,
+                name,
+                state.account,
+                f"{kind} {name}: {err.message}; nothing changed (--force replaces it)",
+                "UnreadableCutoff",
+            )
+        previous, later = None, False
 
     plan = TargetPlan(
         kind=kind,
@@ -223,17 +237,16 @@ def plan_target(
         warnings=warnings,
     )
 
-    if previous is not None:
-        if cutoff_datetime(previous) > cutoff_datetime(cutoff) and not force:
-            # Fact 12: moving the cutoff earlier would un-revoke sessions issued between.
-            plan.status = STATUS_UNCHANGED
-            plan.policy_document = current_doc
-            plan.reason = (
-                f"existing cutoff {previous} is later than {cutoff}: keeping it "
-                "(an earlier cutoff would un-revoke sessions issued in between; --force to "
-                "move it anyway)"
-            )
-            return plan
+    if later and not force:
+        # Fact 12: moving the cutoff earlier would un-revoke sessions issued between.
+        plan.status = STATUS_UNCHANGED
+        plan.policy_document = current_doc
+        plan.reason = (
+            f"existing cutoff {previous} is later than {cutoff}: keeping it "
+            "(an earlier cutoff would un-revoke sessions issued in between; --force to "
+            "move it anyway)"
+        )
+        return plan
 
     document = merge_revocation(current_doc, rendered)
     plan.policy_document = document

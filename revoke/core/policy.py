@@ -134,9 +134,11 @@ def revocation_cutoff_of(statement: Any) -> str | None:
     if not isinstance(block, dict) or list(block) != [TOKEN_ISSUE_TIME]:
         return None
     values = _as_list(block[TOKEN_ISSUE_TIME])
-    if len(values) != 1 or not isinstance(values[0], str):
+    if len(values) != 1 or isinstance(values[0], bool):
         return None
-    return values[0]
+    if isinstance(values[0], (int, float)):  # epoch seconds as a JSON number (fact 11)
+        return str(values[0])
+    return values[0] if isinstance(values[0], str) else None
 
 
 def existing_cutoff(document: Mapping[str, Any] | None) -> str | None:
@@ -148,10 +150,11 @@ def existing_cutoff(document: Mapping[str, Any] | None) -> str | None:
     found = [c for s in statements_of(document) if (c := revocation_cutoff_of(s))]
     if not found:
         return None
-    try:
-        return max(found, key=cutoff_datetime)
-    except BadInput:
+    if len(found) == 1:
         return found[0]
+    # Several denies: the latest one is in force. An unreadable one raises (BadInput):
+    # picking any other would let a merge drop a later deny (fact 12).
+    return max(found, key=cutoff_datetime)
 
 
 def merge_revocation(

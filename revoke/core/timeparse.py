@@ -14,11 +14,13 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta, timezone
+from decimal import ROUND_CEILING, Decimal
 
 from revoke.errors import BadInput
 
 CUTOFF_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
+_FINER_THAN_MICROSECONDS = re.compile(r"\.(\d{6})(\d+)")
 _RELATIVE = re.compile(r"^-(\d+)\s*([smhdw])$")
 _EPOCH = re.compile(r"^@(\d+(?:\.\d+)?)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -43,8 +45,16 @@ def parse_iso(text: str) -> datetime:
     candidate = text.strip()
     if candidate.endswith(("z", "Z")):
         candidate = candidate[:-1] + "+00:00"
+    # datetime keeps microseconds: a finer fraction would be truncated, moving the cutoff
+    # earlier. Keep six digits and round the rest up (fact 10).
+    finer = _FINER_THAN_MICROSECONDS.search(candidate)
+    bump = timedelta(0)
+    if finer:
+        if finer.group(2).strip("0"):
+            bump = timedelta(microseconds=1)
+        candidate = candidate[: finer.start(2)] + candidate[finer.end(2) :]
     try:
-        moment = datetime.fromisoformat(candidate)
+        moment = datetime.fromisoformat(candidate) + bump
     except ValueError:
         raise BadInput(
             f"cannot read {text!r} as a time",
@@ -79,10 +89,15 @@ def parse_when(
         moment = now
     elif match := _RELATIVE.match(lowered):
         amount, unit = int(match.group(1)), match.group(2)
-        moment = now - timedelta(seconds=amount * _UNIT_SECONDS[unit])
-    elif match := _EPOCH.match(raw):
         try:
-            moment = datetime.fromtimestamp(float(match.group(1)), tz=timezone.utc)
+            moment = now - timedelta(seconds=amount * _UNIT_SECONDS[unit])
+        except OverflowError:
+            raise BadInput(f"{raw!r} is out of range for a time") from None
+    elif match := _EPOCH.match(raw):
+        # Decimal, not float: a fraction is rounded up to the next second, never lost.
+        seconds = Decimal(match.group(1)).to_integral_value(rounding=ROUND_CEILING)
+        try:
+            moment = datetime.fromtimestamp(int(seconds), tz=timezone.utc)
         except (OverflowError, OSError, ValueError):
             raise BadInput(f"{raw!r} is out of range for a time") from None
     elif raw.startswith("+"):
@@ -113,8 +128,22 @@ def parse_cutoff(text: str, *, now: datetime, allow_future: bool = False) -> str
 
 
 def cutoff_datetime(cutoff: str) -> datetime:
-    """Read back a cutoff we wrote (or the console wrote) as an aware UTC datetime."""
-    return parse_iso(cutoff).astimezone(timezone.utc)
+    """A cutoff as a policy holds it, as an aware UTC datetime.
+
+    Ours and the console's are `...Z`, but a policy written by hand may use any date form
+    AWS accepts (fact 11: W3C ISO 8601, with or without a zone, or epoch seconds), so read
+    it the way the evaluator does. An unreadable one is BadInput: never guess a cutoff.
+    """
+    from revoke.core.evaluate import PolicyEvaluationError, parse_policy_date
+
+    try:
+        return parse_policy_date(cutoff)
+    except PolicyEvaluationError:
+        raise BadInput(
+            f"a revocation policy holds a cutoff revoke cannot read: {cutoff!r}",
+            hint="look at the policy (aws iam get-user-policy / get-role-policy) and fix it "
+            "by hand, or pass --force to replace it",
+        ) from None
 
 
 _DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")

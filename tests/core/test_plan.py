@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from revoke.core.plan import AccessKey, PrincipalState, Quotas, plan_target
 from revoke.core.policy import POLICY_NAME, existing_cutoff, policy_size, render_revocation
 from revoke.templates import deny_older_sessions
@@ -133,3 +135,30 @@ def test_quotas_come_from_the_account_summary() -> None:
     assert quotas.user_inline == 4096 and quotas.role_inline == 10240
     crowded = state(inline_policies={"Theirs": _filler(2000)})
     assert plan_target(crowded, CUTOFF, doc(CUTOFF), quotas=quotas).mechanism == "inline"
+
+
+def _two_denies(first: str, second: str | int) -> dict:
+    statements = [
+        doc(first)["Statement"],
+        doc(first)["Statement"] | {"Condition": {"DateLessThan": {"aws:TokenIssueTime": second}}},
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@pytest.mark.parametrize("later", ["1900000000", 1900000000, "2030-03-17"])
+def test_a_later_deny_in_another_date_form_is_never_dropped(later: str | int) -> None:
+    # Fact 12 with fact 11: an epoch or date-only cutoff later than ours is still later.
+    current = state(inline_policies={POLICY_NAME: _two_denies(CUTOFF, later)})
+    plan = plan_target(current, LATER, doc(LATER), quotas=Quotas())
+    assert plan.status == "unchanged"
+    assert str(later) in (plan.reason or "")
+
+
+def test_unreadable_existing_cutoff_fails_closed() -> None:
+    current = state(inline_policies={POLICY_NAME: _two_denies(CUTOFF, "yesterday")})
+    plan = plan_target(current, LATER, doc(LATER), quotas=Quotas())
+    assert (plan.status, plan.error_code) == ("failed", "UnreadableCutoff")
+    assert "nothing changed" in (plan.error or "")
+    forced = plan_target(current, LATER, doc(LATER), quotas=Quotas(), force=True)
+    assert forced.status == "planned"
+    assert existing_cutoff(forced.policy_document) == LATER

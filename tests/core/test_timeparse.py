@@ -86,3 +86,40 @@ def test_bad_durations(text: str) -> None:
 def test_human_duration() -> None:
     assert human_duration(45) == "45s"
     assert human_duration(5400) == "1h 30m"
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        # Fact 10: a fraction finer than datetime's microsecond must still round up.
+        ("2026-11-29T05:00:00.0000001Z", "2026-11-29T05:00:01Z"),
+        ("2026-11-29T05:00:00.0000000Z", "2026-11-29T05:00:00Z"),
+        ("@1764392400.0000001", "2025-11-29T05:00:01Z"),
+    ],
+)
+def test_fractions_finer_than_microseconds_round_up(when: str, expected: str) -> None:
+    assert parse_cutoff(when, now=NOW) == expected
+
+
+@pytest.mark.parametrize("when", ["-99999999999d", "@99999999999999999999"])
+def test_out_of_range_times_are_bad_input(when: str) -> None:
+    with pytest.raises(BadInput, match="out of range"):
+        parse_cutoff(when, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        # Fact 11: a hand-written policy may use any AWS date form.
+        ("1900000000", datetime(2030, 3, 17, 17, 46, 40, tzinfo=timezone.utc)),
+        ("2026-11-29", datetime(2026, 11, 29, tzinfo=timezone.utc)),
+        ("2026-11-29T14:00:00+09:00", datetime(2026, 11, 29, 5, tzinfo=timezone.utc)),
+    ],
+)
+def test_existing_cutoffs_in_every_aws_date_form(written: str, expected: datetime) -> None:
+    assert cutoff_datetime(written) == expected
+
+
+def test_unreadable_existing_cutoff_is_bad_input() -> None:
+    with pytest.raises(BadInput, match="cannot read"):
+        cutoff_datetime("yesterday")
