@@ -39,16 +39,19 @@ def collect_targets(
             text = sys.stdin.read() if from_file == "-" else Path(from_file).read_text("utf-8")
         except OSError as err:
             raise BadInput(f"cannot read {from_file}: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise BadInput(f"{from_file} is not UTF-8 text: one name a line") from None
         raw.extend(read_names_file(text))
     if not raw and not all_flag:
         raise BadInput(
             f"no {kind} named",
             hint=f"revoke {kind} NAME --before now (or --from-file FILE)",
         )
-    seen: dict[str, TargetName] = {}
+    seen: dict[tuple[str | None, str], TargetName] = {}
     for entry in raw:
         target = parse_target(kind, entry)
-        seen.setdefault(target.name.lower(), target)  # IAM names are case-insensitive
+        # IAM names are case-insensitive; the same name in two accounts is two targets.
+        seen.setdefault((target.account, target.name.lower()), target)
     return list(seen.values())
 
 

@@ -272,3 +272,29 @@ def test_table_offline_preview_shows_the_document_to_paste() -> None:
     assert json.loads(document)["Statement"]["Condition"]["DateLessThan"] == {
         "aws:TokenIssueTime": CUTOFF
     }
+
+
+def test_binary_names_file_is_bad_input(iam: Any, tmp_path: Any) -> None:
+    names = tmp_path / "names.bin"
+    names.write_bytes(b"\xff\xfe\x00alice")
+    result = revoke("user", "--from-file", str(names), "--before", CUTOFF)
+    assert_clean_failure(result, 2)
+    assert "not UTF-8" in result.stderr
+
+
+def test_invalid_region_is_a_configuration_problem() -> None:
+    result = revoke("--region", "bad region", "user", "alice", "--before", CUTOFF)
+    assert_clean_failure(result, 253)
+
+
+def test_same_name_in_two_accounts_is_two_targets(iam: Any) -> None:
+    result = revoke(
+        "user",
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws:iam::111111111111:user/alice",
+        "--before",
+        CUTOFF,
+    )
+    assert result.exit_code == 4
+    rows = {(t["account"], t["status"]) for t in json_out(result)["targets"]}
+    assert rows == {("123456789012", "applied"), ("111111111111", "failed")}
