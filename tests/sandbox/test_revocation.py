@@ -58,12 +58,23 @@ def test_token_issued_within_the_cutoff_second_survives(sandbox: Sandbox) -> Non
     sts = sandbox.client("sts", **make_user(sandbox))
     creds = sts.get_session_token()["Credentials"]
     issued = sandbox.tokens.get(creds["AccessKeyId"]).issued_at  # type: ignore[union-attr]
-    sandbox.client("iam").put_user_policy(
-        UserName="alice",
-        PolicyName="AWSRevokeOlderSessions",
-        PolicyDocument=json.dumps(revocation_deny(iso_time(issued.replace(microsecond=0)))),
-    )
+    iam = sandbox.client("iam")
+
+    def deny_before(cutoff: str) -> None:
+        iam.put_user_policy(
+            UserName="alice",
+            PolicyName="AWSRevokeOlderSessions",
+            PolicyDocument=json.dumps(revocation_deny(cutoff)),
+        )
+
+    # The cutoff *at* the issue instant (as the request context carries it) leaves it alone...
+    deny_before(iso_time(issued, millis=True))
     sandbox.client("s3", **creds).list_buckets()
+    # ...and one millisecond later denies it: strict less-than, not less-or-equal.
+    deny_before(iso_time(issued + timedelta(milliseconds=1), millis=True))
+    with pytest.raises(ClientError) as denied:
+        sandbox.client("s3", **creds).list_buckets()
+    assert "explicit deny" in error_of(denied)[1]
 
 
 def test_missing_allow_has_its_own_message(sandbox: Sandbox) -> None:
