@@ -84,11 +84,15 @@ def _journal(g: Globals, record: dict[str, Any]) -> None:
     Journal(g.journal_path).append(record)
 
 
-def _org_records(g: Globals, target_id: str) -> list[dict[str, Any]]:
+def _org_records(g: Globals) -> list[dict[str, Any]]:
+    """Every target's: the one SCP is shared, so a lift weighs what the others did to it."""
     from revoke.journal import CHANGE_ACTIONS, Journal
 
-    journal = Journal(g.journal_path)
-    return journal.for_target("org", target_id, actions=CHANGE_ACTIONS)
+    return [
+        r
+        for r in Journal(g.journal_path).records()
+        if (r.get("target") or {}).get("kind") == "org" and r.get("action") in CHANGE_ACTIONS
+    ]
 
 
 def org(
@@ -171,24 +175,43 @@ def lift_org(
         None, "--target", help="Root, OU or account the SCP was attached to. Default: the root."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read-only: print what would change."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Lift even when the SCP changed since revoke last wrote it (the change someone "
+        "made is replaced by the journal's earlier document, or deleted).",
+    ),
 ) -> None:
-    """Undo `revoke org`: restore the previous SCP, or detach and delete ours."""
+    """Undo `revoke org` on one target: detach the SCP from it; the last target's lift also
+    restores the previous SCP content, or deletes ours."""
     g = get_globals(ctx)
     org_target = parse_org_target(target) if target else None
     from revoke import organization
     from revoke.aws.iam import IamGateway
     from revoke.aws.orgs import OrgsGateway
+    from revoke.errors import BadInput
 
     caller = IamGateway(g.aws()).caller_identity()
     orgs = OrgsGateway(g.aws())
     if org_target is None:
         org_target = OrgTarget("root", orgs.root()["Id"])
-    lift = organization.plan_lift(orgs, org_target, _org_records(g, org_target.id))
+    lift = organization.plan_lift(orgs, org_target, _org_records(g), force=force)
+    if lift["status"] == "conflict":
+        raise BadInput(
+            f"{lift['conflict']}. Nothing was changed",
+            hint=f"compare with: revoke journal show --target org/{org_target.id}; then put it "
+            "right by hand, or pass --force to lift anyway",
+        )
     applied = False
     if not dry_run and lift["status"] == "planned":
+        where = (
+            "in every account it covered"
+            if lift.get("last_attachment")
+            else "where no other attachment of the SCP covers them"
+        )
         if g.confirm(
             f"Lift the organization revocation on {org_target.id}? Sessions issued before "
-            "its cutoff work again in every covered account."
+            f"its cutoff work again {where}."
         ):
             _journal_ready(g)
             organization.apply_lift(orgs, lift)

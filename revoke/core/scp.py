@@ -222,6 +222,9 @@ class ScpPlan:
     policy_document: dict[str, Any] | None = None
     previous_document: dict[str, Any] | None = None
     previous_cutoff: str | None = None
+    # Where the SCP was attached before this run: attachments that predate revoke are not
+    # ours to take away (`revoke lift org`).
+    previous_targets: list[str] = field(default_factory=list)
     exemptions: list[str] = field(default_factory=list)
     steps: list[dict[str, str]] = field(default_factory=list)
     covered_accounts: list[dict[str, str]] = field(default_factory=list)
@@ -314,6 +317,7 @@ def plan_scp(
     existing = state.policy.document if state.policy else None
     plan.policy_id = state.policy.id if state.policy else None
     plan.previous_document = existing
+    plan.previous_targets = list(state.policy.targets) if state.policy else []
     previous = scp_cutoff(existing)
     plan.previous_cutoff = previous
     effective = cutoff

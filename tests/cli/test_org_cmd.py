@@ -299,3 +299,175 @@ def test_a_read_back_that_differs_fails_verification_exit_3(
     (target,) = json_out(result)["targets"]
     assert target["verification"]["status"] == "failed"
     assert target["verification"]["read_back"]["status"] == "mismatch"
+
+
+# -- lift org with the one SCP shared by several targets ------------------------------------
+
+LATEST = "2026-11-01T07:00:00Z"
+
+
+def steps_of(result: Any) -> list[str]:
+    return [s["action"].split(":")[1] for s in json_out(result)["targets"][0]["steps"]]
+
+
+def shared_by_root_and_prod(org: dict[str, Any]) -> str:
+    """The review's repro: the root at CUTOFF (with the break-glass exemption), an account at
+    LATER, then the root again at LATEST. One SCP, attached to both."""
+    prod = org["accounts"][0]
+    assert revoke("org", "--before", CUTOFF, "--exempt-principal", BREAK_GLASS).exit_code == 0
+    assert revoke("org", "--before", LATER, "--target", prod).exit_code == 0
+    assert revoke("org", "--before", LATEST).exit_code == 0
+    found = ours(org)
+    assert found is not None and sorted(found["targets"]) == sorted([org["root"], prod])
+    assert scp_cutoff(found["document"]) == LATEST
+    return prod
+
+
+def test_lift_org_of_one_target_only_detaches_it_while_another_still_uses_the_scp(
+    org: dict[str, Any], tmp_path: Any
+) -> None:
+    prod = shared_by_root_and_prod(org)
+    in_force = ours(org)
+    result = revoke("lift", "org", "--target", prod)
+    assert result.exit_code == 0, result.stderr
+    assert json_out(result)["targets"][0]["status"] == "lifted"
+    assert steps_of(result) == ["DetachPolicy"]
+    # The root keeps the document in force, cutoff and exemption included: no earlier cutoff
+    # for the whole organization.
+    found = ours(org)
+    assert found is not None and in_force is not None
+    assert found["targets"] == [org["root"]]
+    assert found["document"] == in_force["document"]
+    assert scp_cutoff(found["document"]) == LATEST
+    assert f"stays attached to {org['root']}" in result.stderr
+    lift = journal_records(tmp_path)[-1]
+    assert lift["action"] == "lift" and lift["before"] == lift["after"] == in_force["document"]
+
+    # The last target lifted takes the SCP away: revoke created it.
+    last = revoke("lift", "org")
+    assert last.exit_code == 0, last.stderr
+    assert steps_of(last) == ["DetachPolicy", "DeletePolicy"]
+    assert ours(org) is None
+
+
+def test_lift_org_of_the_root_first_leaves_the_account_its_cutoff(org: dict[str, Any]) -> None:
+    prod = shared_by_root_and_prod(org)
+    result = revoke("lift", "org")
+    assert result.exit_code == 0, result.stderr
+    assert steps_of(result) == ["DetachPolicy"]
+    found = ours(org)
+    assert found is not None and found["targets"] == [prod]
+    assert scp_cutoff(found["document"]) == LATEST
+    assert scp_exemptions(found["document"]) == [BREAK_GLASS]
+    # Lifting the account now is lifting the last attachment: the SCP goes, not back to the
+    # root's first document.
+    last = revoke("lift", "org", "--target", prod)
+    assert last.exit_code == 0, last.stderr
+    assert steps_of(last) == ["DetachPolicy", "DeletePolicy"]
+    assert ours(org) is None
+
+
+def test_lift_org_refuses_when_the_scp_changed_since_unless_forced(
+    org: dict[str, Any], tmp_path: Any
+) -> None:
+    assert revoke("org", "--before", CUTOFF).exit_code == 0
+    found = ours(org)
+    assert found is not None
+    edited = json.loads(json.dumps(found["document"]))
+    edited["Statement"]["Condition"]["DateLessThan"]["aws:TokenIssueTime"] = LATER
+    org["client"].update_policy(PolicyId=found["id"], Content=json.dumps(edited))
+
+    for args in ([], ["--dry-run"]):
+        refused = revoke("lift", "org", *args)
+        assert_clean_failure(refused, 2)
+        assert "someone changed it since" in refused.stderr
+        assert "--force" in refused.stderr
+    after = ours(org)
+    assert after is not None
+    assert after["document"] == edited and after["targets"] == [org["root"]]  # nothing changed
+    assert [r["action"] for r in journal_records(tmp_path)] == ["revoke"]
+
+    forced = revoke("lift", "org", "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert "--force" in forced.stderr
+    assert ours(org) is None
+
+
+def test_lift_org_refuses_a_target_lift_too_when_the_shared_scp_changed(
+    org: dict[str, Any],
+) -> None:
+    prod = shared_by_root_and_prod(org)
+    found = ours(org)
+    assert found is not None
+    edited = json.loads(json.dumps(found["document"]))
+    edited["Statement"]["Condition"]["DateLessThan"]["aws:TokenIssueTime"] = CUTOFF
+    org["client"].update_policy(PolicyId=found["id"], Content=json.dumps(edited))
+    refused = revoke("lift", "org", "--target", prod)
+    assert_clean_failure(refused, 2)
+    assert sorted(ours(org)["targets"]) == sorted([org["root"], prod])  # type: ignore[index]
+
+
+def test_lift_org_restores_a_policy_that_existed_before_once_the_last_target_goes(
+    org: dict[str, Any],
+) -> None:
+    # The console's own older deny existed and was attached to dev before any revoke org:
+    # that attachment is not ours, so the root's lift restores the old content (dev keeps
+    # it) instead of leaving our cutoff on dev.
+    client = org["client"]
+    prod, dev = org["accounts"]
+    client.enable_policy_type(RootId=org["root"], PolicyType="SERVICE_CONTROL_POLICY")
+    before = {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2026-01-01T00:00:00Z"}},
+        },
+    }
+    policy_id = client.create_policy(
+        Name=SCP_POLICY_NAME,
+        Description="",
+        Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps(before),
+    )["Policy"]["PolicySummary"]["Id"]
+    client.attach_policy(PolicyId=policy_id, TargetId=dev)
+    assert revoke("org", "--before", CUTOFF).exit_code == 0
+    assert revoke("org", "--before", LATER, "--target", prod).exit_code == 0
+
+    first = revoke("lift", "org", "--target", prod)  # the root still uses it
+    assert first.exit_code == 0, first.stderr
+    assert steps_of(first) == ["DetachPolicy"]
+    assert scp_cutoff(ours(org)["document"]) == LATER  # type: ignore[index]
+
+    last = revoke("lift", "org")
+    assert last.exit_code == 0, last.stderr
+    assert steps_of(last) == ["UpdatePolicy", "DetachPolicy"]
+    found = ours(org)
+    assert found is not None
+    assert found["document"] == before
+    assert found["targets"] == [dev]
+
+
+def test_the_document_a_journalled_run_left_follows_the_steps_that_went_through() -> None:
+    from revoke.organization import written_document
+
+    old, new = {"old": 1}, {"new": 1}
+
+    def record(action: str, *done: str, status: str = "applied") -> dict[str, Any]:
+        steps = [{"action": f"organizations:{a}", "target": "x", "done": "yes"} for a in done]
+        return {
+            "action": action,
+            "status": status,
+            "before": old,
+            "after": new,
+            "scp": {"steps": steps},
+        }
+
+    assert written_document(record("revoke", "UpdatePolicy", "AttachPolicy")) == new
+    assert written_document(record("revoke", "CreatePolicy", status="failed")) == new
+    # Stopped before its write (EnablePolicyType done, UpdatePolicy refused): nothing written.
+    assert written_document(record("revoke", "EnablePolicyType", status="failed")) == old
+    assert written_document(record("lift", "DetachPolicy")) == old  # document untouched
+    assert written_document(record("lift", "UpdatePolicy", "DetachPolicy")) == new
+    assert written_document(record("lift", "DetachPolicy", "DeletePolicy")) is None
