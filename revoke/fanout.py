@@ -495,6 +495,15 @@ def run_fanout(
         role_arn=role_arn,
     )
     run = FanOutResult("revoke", True, options.cutoff, [*outcomes, *skipped_accounts])
+    home = caller.get("account")
+    if not all_accounts and home and home not in chosen:
+        # The list is exactly what the responder typed: say what that leaves out.
+        named = "/".join(
+            option
+            for option, given in (("--accounts", accounts), ("--accounts-file", accounts_file))
+            if given
+        )
+        run.warnings.append(f"the caller's account {home} is not in {named}: nothing changes there")
     for outcome in run.accounts:
         if outcome.status == ACCOUNT_FAILED:
             run.warnings.append(f"account {outcome.account}: not reached: {outcome.error}")

@@ -351,3 +351,32 @@ def test_accounts_are_worked_on_at_most_account_workers_at_a_time() -> None:
     )
     assert [o.account for o in outcomes] == accounts  # results in input order
     assert state["peak"] == 3
+
+
+def test_accounts_means_only_these_and_warns_when_the_callers_own_is_left_out(
+    org: dict[str, Any],
+) -> None:
+    # alice exists in the caller's own account too: --accounts PROD leaves her there alone.
+    prod = org["accounts"][0]
+    with disable_iam_authentication():
+        boto3.client("iam", region_name="us-east-1").create_user(UserName="alice")
+    args = ["--output", "json", "user", "alice", "--before", CUTOFF, "--dry-run"]
+    result = run_cli(*args, "--accounts", prod)
+    assert result.exit_code == 0, result.stderr
+    out = json_out(result)
+    assert [t["account"] for t in out["targets"]] == [prod]
+    warning = f"the caller's account {MANAGEMENT} is not in --accounts: nothing changes there"
+    assert warning in out["warnings"]
+    assert warning in result.stderr
+    # Listed, it is acted on like any other, and there is nothing to warn about.
+    both = run_cli(*args, "--accounts", f"{MANAGEMENT},{prod}")
+    assert both.exit_code == 0, both.stderr
+    assert sorted(t["account"] for t in json_out(both)["targets"]) == sorted([MANAGEMENT, prod])
+    assert not any("caller's account" in w for w in json_out(both)["warnings"])
+
+
+def test_accounts_help_says_only_these_accounts() -> None:
+    result = run_cli("user", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())  # the help column wraps
+    assert "--accounts <list[str]> Only these accounts (include your own to act there too" in text

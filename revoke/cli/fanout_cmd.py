@@ -14,7 +14,10 @@ from revoke.core.names import TargetName
 from revoke.core.output import TARGET_COLUMNS, target_rows
 from revoke.errors import BadInput
 
-ACCOUNTS_HELP = "Also in these accounts (comma-separated 12-digit IDs; repeatable)."
+ACCOUNTS_HELP = (
+    "Only these accounts (include your own to act there too; comma-separated 12-digit IDs; "
+    "repeatable)."
+)
 ACCOUNTS_FILE_HELP = "Account IDs from FILE (- for stdin), one or more a line."
 ALL_ACCOUNTS_HELP = "Every active account of the organization (organizations:ListAccounts)."
 ROLE_HELP = "Role to assume in each account."
