@@ -284,7 +284,7 @@ def denial_message(
 def authorize(req: SandboxRequest, principal: Principal, now: datetime) -> None:
     """Raise AccessDenied unless the principal's identity policies allow the request."""
     sources = policies_for(principal)
-    if sources is None:  # root (fact 15), or a role the sandbox does not know
+    if sources is None:  # the root (fact 15); a deleted user or role has [] (deny)
         return
     action, resource = action_and_resource(req, principal)
     result = evaluate_sources(sources, action, resource, request_context(req, principal, now))

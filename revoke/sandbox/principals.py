@@ -132,11 +132,20 @@ def find_user(account_id: str, name: str) -> Any | None:
 
 
 def find_role(role_arn: str) -> Any | None:
-    """A role by ARN (path included), or by name when the ARN's path differs."""
+    """A role by ARN (path included), or by name when the ARN's path differs.
+
+    Names match case-sensitively: "Role names are case sensitive when you assume a role"
+    (IAM User Guide, troubleshoot_roles). Looking a role up creates no account in moto
+    (its BackendDict makes one on first access): an account nothing has touched has no
+    roles.
+    """
     account_id = _account_of(role_arn)
     if account_id is None:
         return None
-    backend = iam_backend(account_id)
+    account = dict.get(_backends(), account_id)
+    backend = dict.get(account, "aws") if account is not None else None
+    if backend is None:
+        return None
     name = role_arn.rsplit("/", 1)[-1]
     fallback = None
     for role in list(backend.roles.values()):
@@ -206,19 +215,32 @@ def role_policies(role: Any) -> list[PolicySource]:
 
 
 def policies_for(principal: Principal) -> list[PolicySource] | None:
-    """The identity policies governing `principal` now; None when it has none to check.
+    """The identity policies governing `principal` now; None for the root alone (fact 15).
 
-    None means: root (fact 15), or a role the sandbox does not know (see
-    `Sandbox` docs: moto lets anyone assume any ARN, and the sandbox keeps that).
-    A user deleted since its session was issued has no policies: everything is
-    implicitly denied.
+    A user or role deleted since its session was issued has no policies, so everything
+    it asks is implicitly denied: permissions "are evaluated each time an AWS request is
+    made using the credentials ... If you remove all permissions from the temporary
+    security credentials, subsequent AWS requests that use those credentials will fail"
+    (IAM User Guide, id_credentials_temp_control-access_disable-perms), and deleting a
+    role "will break any applications" still using it (IAM API Reference, DeleteRole).
+    A role deleted and created again under the same name is another role with a new
+    unique ID (IAM User Guide, reference_identifiers, "Unique identifiers"). A session
+    carries the ID of the role it was issued for (its aws:userid is
+    "ROLE-ID:session-name"), so the sandbox gives the old sessions none of the new
+    role's permissions. AWS documents the new ID, not this consequence: that part is
+    the sandbox's reading. Users are still matched by name.
     """
     if principal.kind == "root":
         return None
     if principal.kind == "user":
         return user_policies(principal.account_id, principal.name) or []
     role = find_role(principal.principal_arn)
-    return None if role is None else role_policies(role)
+    if role is None:
+        return []
+    issued_for = principal.session.role_id if principal.session is not None else None
+    if issued_for is not None and issued_for != role.id:
+        return []
+    return role_policies(role)
 
 
 def inline_policy_documents(kind: str, account_id: str, name: str) -> dict[str, str] | None:

@@ -17,13 +17,13 @@ Every request passes through `FidelityLayer` before moto sees it:
    GetSessionToken (fact 3), which no policy governs;
 5. the operations the layer answers itself (GetSessionToken, GetCallerIdentity,
    SimulatePrincipalPolicy) or checks (inline size quota, fact 17; AssumeRole
-   durations), then moto for everything else.
+   durations, and that the role exists), then moto for everything else.
 
 Deliberate differences from AWS, each because moto's usefulness depends on it:
 - a key no IAM user owns is the account root (any made-up key works, as with moto);
-- assuming a role the sandbox does not know still works (moto allows any ARN) and that
-  session is not policy-checked; create the role to have its policies enforced. Trust
-  policies are not evaluated;
+- trust policies are not evaluated: a caller allowed sts:AssumeRole may assume any role
+  that exists. One that does not, in any account, is refused as AWS refuses it (moto
+  would assume any ARN), and a session whose role was deleted is denied everything;
 - unsigned requests go to moto unchecked;
 - Organizations' CreateAccount gets what AWS gives it: OrganizationAccountAccessRole
   with AdministratorAccess (moto creates the role without a policy).

@@ -10,9 +10,11 @@
   device against the user: any six digits pass.
 - GetCallerIdentity for sessions and root keys is answered here (moto does not know
   those keys); it is never denied (fact 13).
-- AssumeRole* is left to moto (it handles roles in any account); the layer validates
-  the duration, then records the returned key with its role, session name, issue time
-  (sandbox clock), expiry and secret, and rewrites the Expiration to the sandbox clock.
+- AssumeRole* is left to moto (it handles roles in any account) once the layer has
+  validated the duration and found the role: moto would assume any ARN, AWS refuses a
+  role that does not exist (see `check_assume_role`). The layer then records the
+  returned key with its role (ARN and unique ID), session name, issue time (sandbox
+  clock), expiry and secret, and rewrites the Expiration to the sandbox clock.
 """
 
 from __future__ import annotations
@@ -189,7 +191,25 @@ def get_caller_identity(principal: Principal) -> Reply:
 
 
 def check_assume_role(params: dict[str, str], caller: Principal | None) -> int:
-    """Validate an AssumeRole* duration before moto (which checks none); the seconds."""
+    """Check an AssumeRole* request before moto (which checks nothing); the seconds.
+
+    The parameter constraints first ("validation error detected" comes before any
+    authorization), then the role. moto hands out credentials for any ARN; AWS refuses
+    a role that does not exist. Its AccessDenied is the one a caller the role does not
+    trust gets, with no reason appended and without saying the role is missing, e.g.
+    "User: arn:aws:iam::111122223333:user/bob is not authorized to perform:
+    sts:AssumeRole on resource: arn:aws:iam::444455556666:role/DoesNotExist"; the IAM
+    User Guide (troubleshoot_roles, "I can't assume a role") lists a wrong role name
+    among the causes ("make sure to use the exact name of your role in the ARN. Role
+    names are case sensitive when you assume a role").
+
+    Every account alike: a member account that Organizations created has its
+    OrganizationAccountAccessRole (moto creates it, the sandbox gives it
+    AdministratorAccess); an account the sandbox knows nothing about has no roles, so
+    assuming any role there is refused too, as AWS refuses a role that does not exist,
+    whichever account the ARN names. A role is found by ARN, or by name when only the
+    ARN's path differs (`find_role`).
+    """
     problems: list[str] = []
     requested = _duration(
         params.get("DurationSeconds"), "durationSeconds", ROLE_MAX_SECONDS, problems
@@ -198,8 +218,11 @@ def check_assume_role(params: dict[str, str], caller: Principal | None) -> int:
     if problems:
         raise validation_error(problems)
     seconds = requested or ROLE_DEFAULT_SECONDS
-    role = find_role(params.get("RoleArn", ""))
-    if role is not None and seconds > int(role.max_session_duration or ROLE_DEFAULT_SECONDS):
+    role_arn = params.get("RoleArn", "")
+    role = find_role(role_arn)
+    if role is None:
+        raise access_denied(_assume_refused(params, caller, role_arn))
+    if seconds > int(role.max_session_duration or ROLE_DEFAULT_SECONDS):
         raise AwsError(
             "ValidationError",
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
@@ -211,6 +234,23 @@ def check_assume_role(params: dict[str, str], caller: Principal | None) -> int:
             "assumed by role chaining.",
         )
     return seconds
+
+
+def _assume_refused(params: dict[str, str], caller: Principal | None, role_arn: str) -> str:
+    if caller is not None:
+        return (
+            f"User: {caller.arn} is not authorized to perform: sts:AssumeRole "
+            f"on resource: {role_arn}"
+        )
+    # Unsigned: AssumeRoleWithWebIdentity / AssumeRoleWithSAML, whose callers AWS does
+    # not name ("Not authorized to perform sts:AssumeRoleWithWebIdentity").
+    if "WebIdentityToken" in params:
+        operation = "AssumeRoleWithWebIdentity"
+    elif "SAMLAssertion" in params:
+        operation = "AssumeRoleWithSAML"
+    else:
+        operation = "AssumeRole"
+    return f"Not authorized to perform sts:{operation}"
 
 
 def _find(root: ET.Element, name: str) -> str | None:
@@ -234,6 +274,7 @@ def record_assumed_role(
     if not (key_id and secret and token and arn):
         return body
     role_arn = params.get("RoleArn") or _role_arn_from_session(arn)
+    role = find_role(role_arn)
     session_name = arn.rsplit("/", 1)[-1]
     now = clock.now()
     expires = now + timedelta(seconds=seconds)
@@ -252,6 +293,7 @@ def record_assumed_role(
             mfa="SerialNumber" in params and "TokenCode" in params,
             role_arn=role_arn,
             session_name=session_name,
+            role_id=role.id if role is not None else None,
         )
     )
     return re.sub(

@@ -73,6 +73,7 @@ class SessionRecord:
     mfa: bool
     role_arn: str | None = None
     session_name: str | None = None
+    role_id: str | None = None  # the role's unique ID (AROA...) when the session was issued
 
     @property
     def from_get_session_token(self) -> bool:

@@ -163,3 +163,29 @@ def test_revoke_user_in_all_accounts(sandbox: Sandbox, org: dict[str, Any], tmp_
 
     changes = [r for r in journal(tmp_path) if r["action"] == "revoke"]
     assert sorted(r["account"] for r in changes) == sorted([prod, dev])
+
+
+def test_a_wrong_assume_role_name_fails_in_every_member_account(
+    sandbox: Sandbox, org: dict[str, Any], tmp_path: Path
+) -> None:
+    # AWS refuses AssumeRole of a role that does not exist; moto alone would not, and a
+    # typo in --assume-role-name would have looked like a successful fan-out.
+    prod, dev = org["accounts"]
+    for account in (prod, dev):
+        member_client(sandbox, account, "iam").create_user(UserName="alice")
+    result = run_cli(
+        "--output", "json", "user", "alice", "--all-accounts", "--before", "now",
+        "--assume-role-name", "OrgAdmin",
+    )  # fmt: skip
+    assert result.exit_code != 0, result.stderr
+    by_account = {a["account"]: a for a in json_out(result)["accounts"]}
+    for account in (prod, dev):
+        assert by_account[account]["status"] == "failed"
+        assert by_account[account]["error_code"] == "AccessDenied"
+        assert (
+            f"is not authorized to perform: sts:AssumeRole on resource: "
+            f"arn:aws:iam::{account}:role/OrgAdmin"
+        ) in by_account[account]["error"]
+        iam = member_client(sandbox, account, "iam")
+        assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+    assert [r for r in journal(tmp_path) if r["action"] == "revoke"] == []

@@ -54,20 +54,17 @@ def test_organization_member_accounts_through_the_admin_role(sandbox: Sandbox) -
     assert "with an explicit deny in an identity-based policy" in error_of(denied)[1]
 
 
-def test_assume_role_into_an_unknown_account_still_works(sandbox: Sandbox) -> None:
-    creds = sandbox.client("sts").assume_role(
-        RoleArn="arn:aws:iam::111111111111:role/Anything", RoleSessionName="moto-style"
-    )["Credentials"]
-    iam = sandbox.client("iam", **creds)
-    iam.create_user(UserName="there")
-    assert [u["Arn"] for u in iam.list_users()["Users"]] == ["arn:aws:iam::111111111111:user/there"]
-
-
 def test_user_in_another_account_gets_sessions_there(sandbox: Sandbox) -> None:
-    creds = sandbox.client("sts").assume_role(
-        RoleArn="arn:aws:iam::222222222222:role/Setup", RoleSessionName="setup"
+    org = sandbox.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(AccountName="other", Email="other@example.com")[
+        "CreateAccountStatus"
+    ]["AccountId"]
+    setup = sandbox.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+        RoleSessionName="setup",
     )["Credentials"]
-    other_iam = sandbox.client("iam", **creds)
+    other_iam = sandbox.client("iam", **setup)
     other_iam.create_user(UserName="carol")
     key = other_iam.create_access_key(UserName="carol")["AccessKey"]
     all_s3 = {
@@ -81,7 +78,7 @@ def test_user_in_another_account_gets_sessions_there(sandbox: Sandbox) -> None:
     }
     session = sandbox.client("sts", **carol).get_session_token()["Credentials"]
     identity = sandbox.client("sts", **session).get_caller_identity()
-    assert identity["Arn"] == "arn:aws:iam::222222222222:user/carol"
+    assert identity["Arn"] == f"arn:aws:iam::{member}:user/carol"
     s3 = sandbox.client("s3", **session)
     s3.create_bucket(Bucket="carols-bucket")
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["carols-bucket"]
