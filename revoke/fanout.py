@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from revoke.core.output import DECLINED
 from revoke.core.plan import STATUS_FAILED
 from revoke.errors import BadInput, ExitCode, NoCredentials, RevokeError
 
@@ -451,6 +452,7 @@ class AccountRun:
             max_workers=o.max_workers,
             before_apply=recorder.before_apply,
             after_apply=recorder.after_apply,
+            verify=o.verify,
         )
         if o.verify:
             from revoke.verify import verify_run
@@ -494,7 +496,9 @@ def run_fanout(
         names=names,
         role_arn=role_arn,
     )
-    run = FanOutResult("revoke", True, options.cutoff, [*outcomes, *skipped_accounts])
+    # dry_run says what was asked for, also when nothing needed changing or the prompt
+    # was declined.
+    run = FanOutResult("revoke", options.dry_run, options.cutoff, [*outcomes, *skipped_accounts])
     home = caller.get("account")
     if not all_accounts and home and home not in chosen:
         # The list is exactly what the responder typed: say what that leaves out.
@@ -524,8 +528,7 @@ def run_fanout(
         f"Write the deny for sessions issued before {options.cutoff} to {count} "
         f"{options.kind}(s) in {reached} account(s)?"
     ):
-        g.say("nothing changed")
+        run.warnings.append(DECLINED)
         return run
-    run.dry_run = False
     apply_accounts(outcomes, sessions, apply=flow.apply, account_workers=options.account_workers)
     return run

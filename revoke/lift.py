@@ -114,7 +114,7 @@ class LiftPlan:
     containment: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     undoes: list[str] = field(default_factory=list)
-    status: str = "planned"  # planned | applied | unchanged | failed
+    status: str = "planned"  # planned | applied | unchanged | skipped | failed
     error: str | None = None
     reason: str | None = None
     conflict: str | None = None
@@ -358,10 +358,57 @@ def lift_target(
     return plan
 
 
+CHANGED_SINCE_PLAN = "changed since plan"
+
+
+def changed_since_plan(
+    gateway: IamGateway,
+    kind: str,
+    name: str,
+    policy_name: str,
+    mechanism: str,
+    arn: str | None,
+    expected: dict[str, Any] | None,
+) -> str | None:
+    """Why the live document is no longer the one planned from, or None when it still is.
+
+    A confirmation prompt sits between plan and apply, so a responder may refresh the deny
+    (`revoke user NAME --before now`) meanwhile; writing the stale plan would then delete
+    or roll back the fresh deny. Read the document again just before the write. IAM has
+    no conditional write, so this narrows the race to the two calls; it cannot close it."""
+    live = read_document(gateway, kind, name, policy_name, mechanism, arn)
+    if _text(live) == _text(expected):
+        return None
+    return (
+        f"{CHANGED_SINCE_PLAN}: {policy_name} now holds {_describe(live)}, the plan was made "
+        f"for {_describe(expected)}; left as it is"
+    )
+
+
 def _apply_lift(
     gateway: IamGateway, journal: Journal, plan: LiftPlan, *, actor: dict[str, str]
 ) -> None:
     changed = False
+    try:
+        conflict = changed_since_plan(
+            gateway,
+            plan.kind,
+            plan.name,
+            plan.policy_name,
+            plan.mechanism,
+            plan.managed_policy_arn,
+            plan.current_document,
+        )
+    except RevokeError as err:
+        plan.status, plan.error = "failed", err.message
+        return
+    if conflict is not None:
+        # Nothing of the plan is carried out: keys reactivated under a fresh deny would
+        # hand a leaked key back to whoever refreshed it.
+        plan.status = "skipped"
+        plan.reason = conflict
+        plan.notes.append(f"{plan.kind} {plan.name}: {conflict}; nothing changed")
+        return
     try:
         if plan.policy_action == "restore" and plan.restored_document is not None:
             if plan.mechanism == "managed":
@@ -480,7 +527,7 @@ class GcItem:
     token_life_seconds: int | None = None
     token_life_source: str | None = None
     removable_after: str | None = None
-    status: str = "kept"  # kept | planned | removed | failed
+    status: str = "kept"  # kept | planned | removed | skipped | failed
     reason: str | None = None
     error: str | None = None
     remaining_document: dict[str, Any] | None = None
@@ -621,11 +668,26 @@ def apply_gc(
     actor: dict[str, str],
     margin: int,
 ) -> None:
-    """Remove every planned revocation (or just its statement) and journal each removal."""
+    """Remove every planned revocation (or just its statement) and journal each removal.
+
+    Each policy is read again just before its write: one that changed since the plan
+    (a refreshed deny) is `skipped`, its reason and a warning (gc_warnings) say why."""
     for item in items:
         if item.status != "planned":
             continue
         try:
+            conflict = changed_since_plan(
+                gateway,
+                item.kind,
+                item.name,
+                item.policy_name,
+                item.mechanism,
+                item.managed_policy_arn,
+                item.document,
+            )
+            if conflict is not None:
+                item.status, item.reason = "skipped", conflict
+                continue
             if item.remaining_document is not None:
                 if item.mechanism == "managed":
                     gateway.put_managed(
@@ -670,3 +732,8 @@ def apply_gc(
                 ],
             }
         )
+
+
+def gc_warnings(items: list[GcItem]) -> list[str]:
+    """One warning for each policy left alone because it changed since the plan."""
+    return [f"{item.kind} {item.name}: {item.reason}" for item in items if item.status == "skipped"]

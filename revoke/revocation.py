@@ -195,12 +195,18 @@ def apply_run(
     before_apply: Callable[[TargetPlan], None] | None = None,
     after_apply: Callable[[TargetPlan], None] | None = None,
     on_done: Callable[[Any], None] | None = None,
+    verify: bool = True,
 ) -> RunResult:
     """Write every planned row, then read it back (verification layer 1).
 
     `before_apply(row)` runs first (evidence capture, containment steps); a RevokeError
     from it fails the row. `after_apply(row)` runs once for every row attempted, applied,
     failed or interrupted (the journal records whatever changed).
+
+    The read-back alone never makes a row `verified`: only revoke.verify.verify_run, with
+    the other two layers, may say so. Until it runs a row is `unverified`; with
+    `verify=False` (`--no-verify`: verify_run will not run) it is `skipped`. Either way a
+    read-back that contradicts the write (missing, different) makes it `failed`.
     """
     from revoke.bulkread import use_bulk
 
@@ -232,12 +238,8 @@ def apply_run(
             row.error = err.message
             row.error_code = getattr(err, "code", None) or type(err).__name__
         else:
-            if bulk:
-                row.verification = {"status": "unverified", "read_back": {"status": "pending"}}
-            else:
-                row.verification = {"status": "unverified", "read_back": read_back(gateway, row)}
-            if row.verification["read_back"]["status"] == "ok":
-                row.verification["status"] = "verified"
+            found = {"status": "pending"} if bulk else read_back(gateway, row)
+            row.verification = {"status": read_back_status(found, verify), "read_back": found}
         finally:
             if after_apply is not None:
                 after_apply(row)
@@ -253,7 +255,16 @@ def apply_run(
             if (row.verification.get("read_back") or {}).get("status") == "pending"
         ]
         read_back_many(gateway, pending, max_workers)
+        for row in pending:
+            row.verification["status"] = read_back_status(row.verification["read_back"], verify)
     return result
+
+
+def read_back_status(found: dict[str, Any], verify: bool) -> str:
+    """A written row's verification status after layer 1 alone (see apply_run)."""
+    if found.get("status") in ("missing", "mismatch"):
+        return "failed"
+    return "unverified" if verify else "skipped"
 
 
 def _in_force(row: TargetPlan) -> bool:

@@ -4,13 +4,18 @@
 2. logic: the evaluator over every identity policy of the principal (revoke.core.proof),
    plus iam:SimulatePrincipalPolicy where the endpoint has it (fact 20);
 3. enforcement: with probe credentials (a session issued before the cutoff), a harmless call
-   polled until AWS answers with an explicit deny, within a deadline (fact 18).
+   polled until AWS answers with an explicit deny, within a deadline (fact 18). AWS's answer
+   does not name the policy that denied (fact 14), so when another policy also denies the
+   probe's action to sessions issued after the cutoff (the logic layer finds it), an explicit
+   deny cannot be told apart from that other deny: enforcement is then `inconclusive`.
 
 `row.verification["status"]`: `verified` (every layer that ran agrees; enforcement may be
-skipped when no probe credentials were given), `unverified` (a layer could not confirm:
-read error, simulator disagreement that propagation may explain, probe not denied in time),
-`failed` (a layer positively contradicts the revocation: the document is missing or
-different, or the evaluator says a session before the cutoff is not denied), `skipped`.
+skipped when no probe credentials were given; only verify_rows says it), `unverified` (a
+layer could not confirm: read error, simulator disagreement that propagation may explain,
+probe not denied in time or its deny inconclusive), `failed` (a layer positively
+contradicts the revocation: the document is missing or different, or the evaluator says a
+session before the cutoff is not denied), `skipped` (`--no-verify`: apply_run read it back,
+nothing more).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from revoke.core.plan import STATUS_APPLIED, TargetPlan
 from revoke.core.policy import POLICY_NAME, existing_cutoff, revocation_cutoff_of, statements_of
 from revoke.core.proof import (
+    CASE_AFTER,
     DEFAULT_ACTION,
     LOGIC_ERROR,
     LOGIC_FAILED,
@@ -52,6 +58,7 @@ LOGIC_WORKERS = 4
 
 VERIFIED, UNVERIFIED, FAILED, SKIPPED = "verified", "unverified", "failed", "skipped"
 NO_PROBE = "no probe credentials"
+CONFIRMED, INCONCLUSIVE = "confirmed", "inconclusive"
 
 
 @dataclass
@@ -112,7 +119,7 @@ def poll_probe(
         }
         if outcome.kind == EXPLICIT_DENY:
             say(f"probe {probe.action}{who}: explicit deny after {human_duration(elapsed)}")
-            return {"status": "confirmed", **report, "message": outcome.message}
+            return {"status": CONFIRMED, **report, "message": outcome.message}
         if outcome.kind == CREDENTIALS:
             return {
                 "status": "error",
@@ -216,7 +223,7 @@ def overall(verification: dict[str, Any]) -> str:
         return UNVERIFIED
     if (logic.get("simulation") or {}).get("status") == "mismatch":
         return UNVERIFIED
-    if enforcement not in ("confirmed", SKIPPED):
+    if enforcement not in (CONFIRMED, SKIPPED):
         return UNVERIFIED
     return VERIFIED
 
@@ -227,9 +234,9 @@ def summary(row: TargetPlan) -> str:
     simulation = (logic.get("simulation") or {}).get("status", "skipped")
     enforcement = v.get("enforcement") or {}
     enf = enforcement.get("status", SKIPPED)
-    if enforcement.get("reason") and enf != "confirmed":
+    if enforcement.get("reason") and enf != CONFIRMED:
         enf += f": {enforcement['reason']}"
-    elif enf == "confirmed":
+    elif enf == CONFIRMED:
         attempts = enforcement.get("attempts") or 0
         seconds = float(enforcement.get("seconds") or 0.0)
         enf += f" in {seconds:.1f}s ({attempts} attempt{'' if attempts == 1 else 's'})"
@@ -285,6 +292,39 @@ def verify_rows(
         options.say(summary(row))
 
 
+def other_deny_after_cutoff(verification: dict[str, Any]) -> str | None:
+    """What else explicitly denies the probe's action to a session issued after the cutoff
+    (a statement that is not ours: an IP guardrail, a quarantine policy), as the logic layer
+    found it; None when nothing else does."""
+    logic = verification.get("logic") or {}
+    for case in logic.get("cases") or []:
+        if case.get("case") != CASE_AFTER or case.get("decision") != "explicit_deny":
+            continue
+        if case.get("other_denies"):
+            return "; ".join(case["other_denies"])
+        if not case.get("denied_by_revocation"):
+            return "a policy that is not the revocation"
+    for case in (logic.get("simulation") or {}).get("cases") or []:
+        # The simulator's explicit deny after the cutoff "holds" only when it named a
+        # policy that is not ours (simulation_layer).
+        if case.get("case") == CASE_AFTER and case.get("decision") == "explicitDeny":
+            if case.get("holds"):
+                return "a policy that is not the revocation (policy simulator)"
+    return None
+
+
+def unattributable(found: dict[str, Any], other: str) -> dict[str, Any]:
+    """A probe's explicit deny when another policy denies sessions after the cutoff too:
+    the deny may be that policy's, so it shows nothing about the revocation."""
+    return {
+        **found,
+        "status": INCONCLUSIVE,
+        "reason": "the probe met an explicit deny, but another policy also denies "
+        f"{found.get('action')} to sessions issued after the cutoff ({other}): the deny "
+        "cannot be attributed to the revocation",
+    }
+
+
 def enforcement_layer(rows: list[TargetPlan], options: VerifyOptions) -> None:
     from revoke.aws.probe import identity_matches
 
@@ -312,13 +352,17 @@ def enforcement_layer(rows: list[TargetPlan], options: VerifyOptions) -> None:
                 "reason": "an earlier layer already shows the revocation is not in place",
             }
             continue
-        row.verification["enforcement"] = poll_probe(
+        found = poll_probe(
             probe,
             deadline=options.deadline,
             timing=options.timing,
             say=options.say,
             who=f" as {row.kind} {row.name}",
         )
+        other = other_deny_after_cutoff(row.verification)
+        if found["status"] == CONFIRMED and other is not None:
+            found = unattributable(found, other)
+        row.verification["enforcement"] = found
 
 
 # -- entry points -------------------------------------------------------------------------
@@ -334,11 +378,18 @@ def parse_deadline(text: str) -> float:
     return float(seconds)
 
 
-def open_probe(g: Globals, profile: str, targets: Sequence[TargetName] | None = None) -> Probe:
+def open_probe(
+    g: Globals,
+    profile: str,
+    targets: Sequence[TargetName] | None = None,
+    cutoff: str | None = None,
+) -> Probe:
     """The probe, checked before anything changes: its profile must hold credentials of a
-    session (ASIA, fact 7; a long-term key is never touched by the deny, fact 9) and, when
-    the targets are known, act as one of them."""
+    session (ASIA, fact 7; a long-term key is never touched by the deny, fact 9), when the
+    targets are known act as one of them, and when the token ledger knows its issue time,
+    have been issued before the cutoff (check_probe_issue_time)."""
     from revoke.aws.probe import Probe, identity_matches
+    from revoke.ledger import Ledger
 
     probe = Probe.from_profile(profile, region=g.region, endpoint_url=g.endpoint_url)
     if probe.key_kind() == "long-term":
@@ -355,7 +406,34 @@ def open_probe(g: Globals, profile: str, targets: Sequence[TargetName] | None = 
                 f"--probe-profile {profile} acts as {arn}, not as {names}",
                 hint="the probe must be a session of the principal being revoked",
             )
+    record = Ledger.in_state_dir(g.state_dir).find(probe.access_key_id or "")
+    # A sandbox reset can hand out a key ID again: trust the line only for the same principal.
+    if record is not None and (not arn or record.principal_arn == arn):
+        probe.issued_at = record.issued_at
+    if cutoff is not None:
+        check_probe_issue_time(probe, cutoff, profile)
     return probe
+
+
+def check_probe_issue_time(probe: Probe, cutoff: str, profile: str | None = None) -> None:
+    """Refuse (exit 2) a probe session issued at or after the cutoff: the deny never reaches
+    it (DateLessThan, fact 10; fact 22), so any deny it meets is some other policy's.
+
+    The ledger's issue time is truncated to the second and cutoffs are whole seconds, so
+    `issued >= cutoff` here is exactly "not before the cutoff"."""
+    from revoke.core.timeparse import cutoff_datetime
+
+    if probe.issued_at is None:
+        return
+    if cutoff_datetime(probe.issued_at) < cutoff_datetime(cutoff):
+        return
+    which = f"--probe-profile {profile}" if profile else "the probe"
+    raise BadInput(
+        f"{which}: the probe token was issued at {probe.issued_at}, not before the cutoff "
+        f"{cutoff}: it cannot show the revocation. Nothing was changed",
+        hint="probe with a session issued before the cutoff, or leave out --probe-profile "
+        "(enforcement is then skipped)",
+    )
 
 
 def verify_run(
@@ -436,6 +514,8 @@ def verify_in_force(
     )
     cutoff = existing_cutoff(document)
     assert cutoff is not None
+    if probe is not None:
+        check_probe_issue_time(probe, cutoff)
     row = TargetPlan(
         kind=kind,
         name=state.name,

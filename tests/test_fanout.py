@@ -287,6 +287,35 @@ def test_fan_out_all_accounts_dry_run_changes_nothing(org: dict[str, Any], tmp_p
     assert not (tmp_path / "state" / "revoke" / "journal.jsonl").exists()
 
 
+def test_fan_out_dry_run_is_what_was_asked_and_no_verify_is_skipped(
+    org: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revoke.cli.context import Globals
+    from revoke.core.output import DECLINED
+
+    prod, dev, _ = org["accounts"]
+    args = ["--output", "json", "user", "alice", "--before", CUTOFF, "--accounts", f"{prod},{dev}"]
+    monkeypatch.setattr(Globals, "confirm", lambda self, question: False)
+    declined = run_cli(*args)
+    assert declined.exit_code == 0, declined.stderr
+    out = json_out(declined)
+    assert out["dry_run"] is False and DECLINED in out["warnings"]
+    assert {t["status"] for t in out["targets"]} == {"planned"}
+    assert alice_policy(prod) is None
+
+    monkeypatch.setattr(Globals, "confirm", lambda self, question: True)
+    first = run_cli(*args, "--no-verify")
+    assert first.exit_code == 0, first.stderr
+    out = json_out(first)
+    assert out["dry_run"] is False
+    assert {t["verification"]["status"] for t in out["targets"]} == {"skipped"}
+    again = run_cli(*args)  # the same cutoff is in force everywhere: nothing to change
+    assert again.exit_code == 0, again.stderr
+    out = json_out(again)
+    assert out["dry_run"] is False
+    assert {t["status"] for t in out["targets"]} == {"unchanged"}
+
+
 def test_suspended_accounts_are_skipped(org: dict[str, Any]) -> None:
     prod, dev, locked = org["accounts"]
     with disable_iam_authentication():

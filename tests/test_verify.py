@@ -187,6 +187,67 @@ def test_probe_is_used_for_its_own_principal_only(iam: Any) -> None:
     assert bob.verification["status"] == "verified"
 
 
+IP_GUARDRAIL = {  # "only from the office": denies every request from elsewhere, any session
+    "Version": "2012-10-17",
+    "Statement": {
+        "Effect": "Deny",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+    },
+}
+
+
+def test_probe_deny_is_inconclusive_when_another_policy_denies_after_the_cutoff(
+    iam: Any,
+) -> None:
+    # The review's repro: the probe meets the guardrail's explicit deny, which AWS words
+    # exactly like ours (fact 14). Sessions after the cutoff are denied too, so the deny
+    # cannot be attributed to the revocation: not "confirmed", not "verified", exit 3.
+    iam.put_user_policy(
+        UserName="alice", PolicyName="Office", PolicyDocument=json.dumps(IP_GUARDRAIL)
+    )
+    probe = probe_of(client_error("AccessDenied", EXPLICIT))
+    result = revoke_and_verify(["alice"], probe=probe)
+    (row,) = result.targets
+    after = row.verification["logic"]["cases"][1]
+    assert after["other_denies"] == ["inline:Office statement 0"]
+    enforcement = row.verification["enforcement"]
+    assert enforcement["status"] == "inconclusive"
+    assert "cannot be attributed to the revocation" in enforcement["reason"]
+    assert "Office" in enforcement["reason"]
+    assert enforcement["message"] == EXPLICIT  # what AWS answered is still reported
+    assert row.verification["status"] == "unverified"
+    assert result.exit_code() == ExitCode.UNVERIFIED
+
+
+def test_probe_still_allowed_under_another_deny_stays_unconfirmed(iam: Any) -> None:
+    # Only a confirmation is in doubt: a probe still allowed at the deadline is reported as is.
+    iam.put_user_policy(
+        UserName="alice", PolicyName="Office", PolicyDocument=json.dumps(IP_GUARDRAIL)
+    )
+    (row,) = revoke_and_verify(["alice"], probe=probe_of(None), deadline=5).targets
+    assert row.verification["enforcement"]["status"] == "unconfirmed"
+
+
+def test_other_deny_after_the_cutoff_is_read_from_the_simulator_too() -> None:
+    verification = {
+        "logic": {
+            "status": "ok",
+            "cases": [{"case": "issued_after_cutoff", "decision": None, "holds": True}],
+            "simulation": {
+                "status": "ok",
+                "cases": [
+                    {"case": "issued_after_cutoff", "decision": "explicitDeny", "holds": True}
+                ],
+            },
+        }
+    }
+    assert v.other_deny_after_cutoff(verification) is not None
+    verification["logic"]["simulation"]["cases"][0]["decision"] = "allowed"  # type: ignore[index]
+    assert v.other_deny_after_cutoff(verification) is None
+
+
 def test_logic_reads_group_policies(iam: Any) -> None:
     quarantine = {
         "Version": "2012-10-17",

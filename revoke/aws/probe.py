@@ -93,6 +93,10 @@ class Probe:
         self.session = session
         self.action = action
         self.arn: str | None = None  # who the credentials act as, once looked up
+        self.access_key_id: str | None = None  # once read by key_kind()
+        # When the probe session was issued (UTC `...Z`), where the token ledger knows it:
+        # AWS tells a token's holder no issue time (revoke.ledger).
+        self.issued_at: str | None = None
         self._service, self._method = PROBE_CALLS[action]
         self._client = client
 
@@ -122,7 +126,7 @@ class Probe:
         from revoke.aws.errors import aws_errors
 
         with aws_errors("probe credentials"):
-            key = self.session.access_key_id()
+            key = self.access_key_id = self.session.access_key_id()
         if key is None:
             from revoke.errors import NoCredentials
 

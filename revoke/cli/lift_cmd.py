@@ -8,6 +8,7 @@ import typer
 
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
+from revoke.core.output import DECLINED
 from revoke.errors import ExitCode
 
 lift_app = typer.Typer(
@@ -91,16 +92,19 @@ def _lift_command(kind: str):  # noqa: ANN202 - Typer builds the signature
             confirm=confirm,
         )
         if plan.status == "planned" and not dry_run:
-            g.say("nothing changed")
+            plan.notes.append(DECLINED)
         payload = {
             "action": "lift",
-            "dry_run": plan.status == "planned",
+            "dry_run": dry_run,
             "targets": [plan.to_json()],
             "warnings": list(plan.notes),
         }
         emit(g, payload, [_lift_row(plan)], LIFT_COLUMNS, title="lift", warnings=plan.notes)
         if plan.status == "failed":
             raise typer.Exit(int(ExitCode.AWS_FAILURE))
+        if plan.status == "skipped":
+            # Changed since the plan: refused like a change found while planning (exit 2).
+            raise typer.Exit(int(ExitCode.BAD_INPUT))
 
     command.__doc__ = (
         f"Undo the journalled revocation of a {kind}: restore the document that was there "
@@ -130,7 +134,7 @@ def gc(
 
     from revoke.core.timeparse import parse_duration
     from revoke.journal import Journal
-    from revoke.lift import apply_gc, plan_gc
+    from revoke.lift import apply_gc, gc_warnings, plan_gc
 
     g = get_globals(ctx)
     margin_seconds = parse_duration(margin)
@@ -147,27 +151,27 @@ def gc(
         max_workers=max_workers,
     )
     planned = [i for i in items if i.status == "planned"]
-    applied = False
+    warnings: list[str] = []
     if planned and not dry_run:
         if g.confirm(f"Remove {len(planned)} revocation polic(ies) that no longer deny anything?"):
             journal.check_writable()  # evidence first: no journal, no change
             apply_gc(gateway, journal, items, actor=actor, margin=margin_seconds)
-            applied = True
         else:
-            g.say("nothing changed")
+            warnings.append(DECLINED)
+    warnings += gc_warnings(items)
     removed = [i for i in items if i.status == "removed"]
     if removed:
         g.say(f"journalled {len(removed)} removal(s) to {journal.path}")
     payload = {
         "action": "gc",
-        "dry_run": not applied,
+        "dry_run": dry_run,
         "now": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "margin_seconds": margin_seconds,
         "targets": [i.to_json() for i in items],
-        "warnings": [],
+        "warnings": warnings,
     }
     rows = [{**i.to_json(), "detail": i.error or i.reason} for i in items]
-    emit(g, payload, rows, GC_COLUMNS, title="revocation policies")
+    emit(g, payload, rows, GC_COLUMNS, title="revocation policies", warnings=warnings)
     failed = [i for i in items if i.status == "failed"]
     if failed:
         code = ExitCode.PARTIAL if removed else ExitCode.AWS_FAILURE

@@ -9,6 +9,7 @@ import typer
 
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
+from revoke.core.output import DECLINED
 from revoke.core.scp import OrgTarget, ScpPlan, parse_exemption, parse_org_target
 from revoke.core.timeparse import parse_cutoff
 
@@ -149,16 +150,17 @@ def org(
         f"{plan.organization_id}, {len(plan.covered_accounts)} member account(s), "
         f"cutoff {plan.cutoff}"
     )
+    # dry_run says what was asked for, also when nothing needed changing or was declined.
     if dry_run or not plan.changes:
         _narrate(g, plan.steps, "would call")
-        _finish(g, plan, cutoff, True)
+        _finish(g, plan, cutoff, dry_run)
         return
     if not g.confirm(
         f"Deny sessions issued before {plan.cutoff} in {len(plan.covered_accounts)} "
         f"account(s) under {plan.target.id}?"
     ):
-        g.say("nothing changed")
-        _finish(g, plan, cutoff, True)
+        plan.warnings.append(DECLINED)
+        _finish(g, plan, cutoff, False)
         return
     _journal_ready(g)
     organization.apply_org(orgs, plan)

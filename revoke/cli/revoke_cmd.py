@@ -15,7 +15,7 @@ from revoke.cli import fanout_cmd
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
 from revoke.core.names import TargetName, parse_target, read_names_file
-from revoke.core.output import TARGET_COLUMNS, target_rows
+from revoke.core.output import DECLINED, TARGET_COLUMNS, target_rows
 from revoke.core.timeparse import parse_cutoff
 from revoke.errors import BadInput
 
@@ -100,7 +100,7 @@ def run_revocation(
     # A bad --probe-profile stops here, before anything changed (exit 2 or 253).
     probe = None
     if verify and probe_profile and not dry_run:
-        probe = open_probe(g, probe_profile, None if all_principals else targets)
+        probe = open_probe(g, probe_profile, None if all_principals else targets, cutoff=cutoff)
     gateway = IamGateway(g.aws())
     actor = gateway.caller_identity()  # 253 here, before anything, when credentials are bad
     if all_principals:
@@ -138,6 +138,8 @@ def run_revocation(
         )
     result.actor = actor
     result.details.update(details or {})
+    # What was asked for, also when nothing needed changing or the prompt was declined.
+    result.dry_run = dry_run
     if dry_run or not result.changes:
         _finish(g, result)
         return
@@ -147,7 +149,7 @@ def run_revocation(
         f"Write the deny for sessions issued before {cutoff} to {len(result.changes)} "
         f"{kind}(s) in account {actor['account']}{describe_containment(result.targets)}?"
     ):
-        g.say("nothing changed")
+        result.warnings.append(DECLINED)
         _finish(g, result)
         return
     recorder.journal.check_writable()  # evidence first: no journal, no change
@@ -159,6 +161,7 @@ def run_revocation(
             before_apply=recorder.before_apply,
             after_apply=recorder.after_apply,
             on_done=progress.advance,
+            verify=verify,
         )
     if verify:
         from revoke.verify import verify_run

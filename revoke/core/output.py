@@ -6,6 +6,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+# The top-level warning of a run whose confirmation prompt was declined: its JSON says
+# `"dry_run": false` (a change was asked for) with every change still `planned`.
+DECLINED = "declined at the prompt: nothing changed"
+
 
 def to_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, sort_keys=False, default=str)

@@ -451,3 +451,20 @@ def test_help_and_a_malformed_id_do_not_import_boto3() -> None:
         )
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert proc.stderr.strip().splitlines()[-1] == "[]", (args, proc.stderr)
+
+
+def test_no_verify_is_skipped_and_a_run_with_nothing_to_change_is_no_dry_run(
+    iam: Any, keys: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    leaked, _ = keys
+    first = revoke("key", leaked["AccessKeyId"], "--no-verify")
+    assert first.exit_code == 0, first.stderr
+    out = json_out(first)
+    assert out["dry_run"] is False
+    (target,) = out["targets"]
+    assert (target["status"], target["verification"]["status"]) == ("applied", "skipped")
+    # The key is Inactive and a later cutoff is in force: nothing to change, still no dry run.
+    again = revoke("key", leaked["AccessKeyId"], "--before", "-1h")
+    assert again.exit_code == 0, again.stderr
+    out = json_out(again)
+    assert (out["dry_run"], out["targets"][0]["status"]) == (False, "unchanged")

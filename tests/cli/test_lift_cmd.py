@@ -11,12 +11,17 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from revoke.cli.context import Globals
+from revoke.core.output import DECLINED
 from revoke.core.policy import POLICY_NAME, existing_cutoff
 from revoke.journal import Journal
 from revoke.lift import (
     ROLE_TOKEN_LIFE,
     USER_TOKEN_LIFE,
+    apply_gc,
     episode,
+    gc_warnings,
+    plan_gc,
     plan_lift,
     policy_chain,
     strip_revocation,
@@ -331,6 +336,102 @@ def test_gc_then_lift_gives_the_keys_back(iam: Any, journal_path: Path) -> None:
     (target,) = json_out(result)["targets"]
     assert target["policy_action"] == "none" and statuses(iam) == ["Active"]
     assert any("revoke gc" in n for n in target["notes"])
+
+
+# -- a plan gone stale while the prompt waited --------------------------------------------
+
+
+def at_the_prompt(monkeypatch: pytest.MonkeyPatch, meanwhile: Any, answer: bool = True) -> None:
+    """The confirmation prompt, with `meanwhile()` run while it waits for the responder."""
+
+    def confirm(self: Globals, question: str) -> bool:
+        meanwhile()
+        return answer
+
+    monkeypatch.setattr(Globals, "confirm", confirm)
+
+
+def test_gc_leaves_a_deny_refreshed_after_the_plan(iam: Any, journal_path: Path) -> None:
+    # The review's repro: plan_gc, a refresh (revoke user alice --before now), apply_gc.
+    from revoke.aws.iam import IamGateway
+    from revoke.aws.session import AwsSession
+
+    iam.create_user(UserName="bob")
+    for user in ("alice", "bob"):
+        assert cli(journal_path, "user", user, "--before", "-3d").exit_code == 0
+    gateway, journal = IamGateway(AwsSession()), Journal(journal_path)
+    items = plan_gc(gateway, journal, account="123456789012")
+    assert {i.name: i.status for i in items} == {"alice": "planned", "bob": "planned"}
+    assert cli(journal_path, "user", "alice", "--before", "now").exit_code == 0
+    fresh = inline(iam)
+
+    apply_gc(gateway, journal, items, actor={"arn": "responder"}, margin=3600)
+    alice, bob = sorted(items, key=lambda i: i.name)
+    assert alice.status == "skipped"
+    assert alice.reason is not None and alice.reason.startswith("changed since plan")
+    assert inline(iam) == fresh  # the fresh deny is still in force
+    assert (bob.status, inline(iam, "bob")) == ("removed", None)  # the others go on
+    gcs = [r for r in journal.records() if r["action"] == "gc"]
+    assert [r["target"]["name"] for r in gcs] == ["bob"]
+    assert gc_warnings(items) == [f"user alice: {alice.reason}"]
+
+
+def test_gc_refresh_while_the_prompt_waits_is_reported_and_kept(
+    iam: Any, journal_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli(journal_path, "user", "alice", "--before", "-3d").exit_code == 0
+    at_the_prompt(monkeypatch, lambda: put(iam, deny(LATER)))
+    result = cli(journal_path, "gc")
+    assert result.exit_code == 0, result.stderr
+    out = json_out(result)
+    target = gc_targets(result)["user/alice"]
+    assert target["status"] == "skipped"
+    assert f"a deny with cutoff {LATER}" in target["reason"]
+    assert out["warnings"] == [f"user alice: {target['reason']}"]
+    assert "changed since plan" in result.stderr
+    assert existing_cutoff(inline(iam)) == LATER
+    assert out["dry_run"] is False
+
+
+def test_lift_refresh_while_the_prompt_waits_changes_nothing(
+    iam: Any, journal_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    iam.create_access_key(UserName="alice")
+    contain(journal_path)
+    at_the_prompt(monkeypatch, lambda: put(iam, deny(LATER)))
+    before = journal_path.read_text()
+    result = cli(journal_path, "lift", "user", "alice")
+    assert result.exit_code == 2, result.stderr
+    out = json_out(result)
+    (target,) = out["targets"]
+    assert target["status"] == "skipped"
+    assert target["reason"].startswith("changed since plan")
+    assert any("changed since plan" in w for w in out["warnings"])
+    # Neither the fresh deny nor the key it keeps inactive was touched, and nothing journalled.
+    assert existing_cutoff(inline(iam)) == LATER
+    assert statuses(iam) == ["Inactive"]
+    assert journal_path.read_text() == before
+
+
+def test_lift_declined_at_the_prompt_is_no_dry_run(
+    iam: Any, journal_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contain(journal_path)
+    at_the_prompt(monkeypatch, lambda: None, answer=False)
+    result = cli(journal_path, "lift", "user", "alice")
+    assert result.exit_code == 0, result.stderr
+    out = json_out(result)
+    assert out["dry_run"] is False and out["targets"][0]["status"] == "planned"
+    assert DECLINED in out["warnings"]
+    assert inline(iam) is not None
+
+
+def test_gc_with_nothing_to_remove_is_no_dry_run(iam: Any, journal_path: Path) -> None:
+    assert cli(journal_path, "user", "alice", "--before", "-1h").exit_code == 0
+    result = cli(journal_path, "gc")
+    assert result.exit_code == 0, result.stderr
+    assert json_out(result)["dry_run"] is False
+    assert json_out(cli(journal_path, "gc", "--dry-run"))["dry_run"] is True
 
 
 # -- the rules, without AWS -----------------------------------------------------------------

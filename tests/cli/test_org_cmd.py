@@ -125,6 +125,28 @@ def test_offline_makes_no_call() -> None:
     assert scp_cutoff(target["policy_document"]) == CUTOFF
 
 
+def test_dry_run_is_what_was_asked_also_when_nothing_changes_or_the_prompt_is_declined(
+    org: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revoke.cli.context import Globals
+    from revoke.core.output import DECLINED
+
+    monkeypatch.setattr(Globals, "confirm", lambda self, question: False)
+    declined = revoke("org", "--before", CUTOFF)
+    assert declined.exit_code == 0, declined.stderr
+    out = json_out(declined)
+    assert (out["dry_run"], out["targets"][0]["status"]) == (False, "planned")
+    assert DECLINED in out["warnings"]
+    assert ours(org) is None
+
+    monkeypatch.setattr(Globals, "confirm", lambda self, question: True)
+    assert revoke("org", "--before", CUTOFF).exit_code == 0
+    again = revoke("org", "--before", CUTOFF)  # the same cutoff is in force
+    assert again.exit_code == 0, again.stderr
+    out = json_out(again)
+    assert (out["dry_run"], out["targets"][0]["status"]) == (False, "unchanged")
+
+
 def test_rerun_with_a_later_cutoff_updates_the_same_policy(org: dict[str, Any]) -> None:
     assert revoke("org", "--before", CUTOFF, "--exempt-principal", BREAK_GLASS).exit_code == 0
     first = ours(org)

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from revoke.core.output import DECLINED
 from revoke.core.policy import POLICY_NAME, existing_cutoff
 from tests.helpers import assert_clean_failure, json_out, run_cli
 
@@ -100,8 +101,52 @@ def test_missing_user_is_an_aws_failure_with_json_on_stdout(iam: Any) -> None:
     result = revoke("user", "mallory", "--before", CUTOFF)
     assert result.exit_code == 254
     assert "Traceback" not in result.stderr
-    (target,) = json_out(result)["targets"]
+    out = json_out(result)
+    assert out["dry_run"] is False  # a real run that had nothing it could change
+    (target,) = out["targets"]
     assert target["status"] == "failed" and "does not exist" in target["error"]
+
+
+def test_a_run_with_nothing_to_change_is_no_dry_run(iam: Any) -> None:
+    assert revoke("user", "alice", "--before", CUTOFF).exit_code == 0
+    result = revoke("user", "alice", "--before", "2026-11-01T04:00:00Z")  # later cutoff in force
+    assert result.exit_code == 0, result.stderr
+    out = json_out(result)
+    assert (out["dry_run"], out["targets"][0]["status"]) == (False, "unchanged")
+    dry = revoke("user", "alice", "--before", "2026-11-01T04:00:00Z", "--dry-run")
+    assert json_out(dry)["dry_run"] is True
+    offline = revoke("user", "alice", "--before", CUTOFF, "--offline")
+    assert json_out(offline)["dry_run"] is True
+
+
+def test_no_verify_is_skipped_not_verified(iam: Any) -> None:
+    # Only verify_run may say "verified"; the read-back alone is reported, not promoted.
+    names = [f"u{i:02d}" for i in range(25)]  # above BULK_THRESHOLD: the bulk read-back too
+    for name in names:
+        iam.create_user(UserName=name)
+    for args in (["alice"], names):
+        result = revoke("user", *args, "--before", CUTOFF, "--no-verify")
+        assert result.exit_code == 0, result.stderr
+        for target in json_out(result)["targets"]:
+            assert target["status"] == "applied"
+            assert target["verification"]["status"] == "skipped"
+            assert target["verification"]["read_back"]["status"] == "ok"
+    verified = revoke("user", *names, "--before", "2026-11-01T06:00:00Z")
+    assert verified.exit_code == 0, verified.stderr
+    assert {t["verification"]["status"] for t in json_out(verified)["targets"]} == {"verified"}
+    assert {"logic"} <= set(json_out(verified)["targets"][0]["verification"])
+
+
+def test_no_verify_still_fails_a_read_back_that_contradicts_the_write(
+    iam: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revoke.aws.iam import IamGateway
+
+    monkeypatch.setattr(IamGateway, "get_inline", lambda self, kind, name, policy: None)
+    result = revoke("user", "alice", "--before", CUTOFF, "--no-verify")
+    assert result.exit_code == 3, result.stderr
+    verification = json_out(result)["targets"][0]["verification"]
+    assert verification == {"status": "failed", "read_back": {"status": "missing"}}
 
 
 def test_partial_failure_exits_4_and_applies_the_rest(iam: Any) -> None:
@@ -214,6 +259,11 @@ def test_prompt_declined_changes_nothing(iam: Any, monkeypatch: pytest.MonkeyPat
     result = run_cli("--output", "json", "user", "alice", "--before", CUTOFF, input="n\n")
     assert "nothing changed" in result.stderr
     assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+    # A change was asked for, not a dry run: the plan stays "planned" and a warning says why.
+    out = json.loads(result.stdout[result.stdout.index("{") :])  # CliRunner echoes the "n"
+    assert out["dry_run"] is False
+    assert out["targets"][0]["status"] == "planned"
+    assert DECLINED in out["warnings"]
     accepted = run_cli("--output", "json", "user", "alice", "--before", CUTOFF, input="y\n")
     assert accepted.exit_code == 0
     assert existing_cutoff(attached(iam)) == CUTOFF

@@ -39,7 +39,7 @@ def stub_probe(monkeypatch: pytest.MonkeyPatch, *answers: BaseException | None) 
     fake one (the deadline passes without real waiting)."""
     probe = Probe(client=StubS3(*answers))
     probe.arn = ALICE
-    monkeypatch.setattr(v, "open_probe", lambda g, profile, targets=None: probe)
+    monkeypatch.setattr(v, "open_probe", lambda g, profile, targets=None, cutoff=None: probe)
     timing = FakeTime().timing()
     monkeypatch.setattr(v, "Timing", lambda: timing)
     return probe
@@ -71,7 +71,9 @@ def test_no_verify_skips_the_layers(iam: Any) -> None:
     result = cli("user", "alice", "--before", CUTOFF, "--no-verify")
     assert result.exit_code == 0, result.stderr
     (target,) = json_out(result)["targets"]
-    assert target["verification"]["status"] in ("verified", "skipped")
+    # Layer 1 ran and is reported; only verify_run may say "verified".
+    assert target["verification"]["status"] == "skipped"
+    assert target["verification"]["read_back"]["status"] == "ok"
     assert "logic" not in target["verification"]
     assert "enforcement" not in target["verification"]
 
@@ -128,6 +130,83 @@ def test_bad_deadline_exits_2_and_changes_nothing(iam: Any, deadline: str) -> No
     result = cli("user", "alice", "--before", CUTOFF, "--deadline", deadline)
     assert_clean_failure(result, 2)
     assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+
+
+# -- a probe the token ledger knows was issued at or after the cutoff ----------------------
+
+PROBE_KEY = "ASIAPROBEEXAMPLE0001"
+
+
+def ledger_probe(
+    monkeypatch: pytest.MonkeyPatch, issued_at: str, *answers: BaseException | None
+) -> Probe:
+    """--probe-profile's credentials: a session `revoke token issue` recorded in the ledger
+    as issued at `issued_at`, answering the probe call from a script."""
+    from datetime import timedelta
+
+    from revoke.cli.context import default_state_dir
+    from revoke.core.timeparse import cutoff_datetime
+    from revoke.ledger import Ledger, new_record
+
+    issued = cutoff_datetime(issued_at)
+    Ledger.in_state_dir(default_state_dir()).append(
+        new_record(
+            access_key_id=PROBE_KEY,
+            principal_arn=ALICE,
+            account="123456789012",
+            expiration=issued + timedelta(hours=12),
+            duration_seconds=43200,
+            mfa_serial=None,
+            source_access_key_id=None,
+            profile_written="probe",
+            now=issued,
+        )
+    )
+    probe = Probe(client=StubS3(*answers))
+    probe.access_key_id = PROBE_KEY
+    monkeypatch.setattr(Probe, "from_profile", classmethod(lambda cls, profile, **_: probe))
+    timing = FakeTime().timing()
+    monkeypatch.setattr(v, "Timing", lambda: timing)
+    return probe
+
+
+@pytest.mark.parametrize("issued_at", [CUTOFF, "2026-11-01T06:00:00Z"])
+def test_probe_issued_at_or_after_the_cutoff_is_refused_before_anything_changes(
+    iam: Any, monkeypatch: pytest.MonkeyPatch, issued_at: str
+) -> None:
+    # DateLessThan never reaches it (fact 10): any deny it met would be another policy's.
+    probe = ledger_probe(monkeypatch, issued_at, client_error("AccessDenied", EXPLICIT))
+    result = cli("user", "alice", "--before", CUTOFF, "--probe-profile", "probe")
+    assert_clean_failure(result, 2)
+    assert (
+        f"the probe token was issued at {issued_at}, not before the cutoff {CUTOFF}: it "
+        "cannot show the revocation" in result.stderr
+    )
+    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+    assert probe.client.calls == 0
+
+
+def test_probe_issued_before_the_cutoff_is_used(iam: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    probe = ledger_probe(
+        monkeypatch, "2026-11-01T04:59:59Z", client_error("AccessDenied", EXPLICIT)
+    )
+    result = cli("user", "alice", "--before", CUTOFF, "--probe-profile", "probe")
+    assert result.exit_code == 0, result.stderr
+    assert json_out(result)["targets"][0]["verification"]["enforcement"]["status"] == "confirmed"
+    assert probe.client.calls == 1
+
+
+def test_verify_refuses_a_probe_issued_after_the_cutoff_in_force(
+    iam: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("user", "alice", "--before", CUTOFF).exit_code == 0
+    probe = ledger_probe(
+        monkeypatch, "2026-11-01T05:00:01Z", client_error("AccessDenied", EXPLICIT)
+    )
+    result = cli("verify", "user", "alice", "--probe-profile", "probe")
+    assert_clean_failure(result, 2)
+    assert "not before the cutoff 2026-11-01T05:00:00Z" in result.stderr
+    assert probe.client.calls == 0
 
 
 # -- revoke verify ---------------------------------------------------------------------------

@@ -133,3 +133,73 @@ def test_probe_profile_of_another_user_is_refused_before_anything_changes(
     assert result.exit_code == 2, result.stderr
     assert "user/bob" in result.stderr
     assert iam.list_user_policies(UserName="alice")["PolicyNames"] == ["grant"]
+
+
+IP_GUARDRAIL = {  # every request from outside 10.0.0.0/8 is denied, whatever the session
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+        }
+    ],
+}
+
+
+def guarded_carol(sandbox: Sandbox, path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """carol: Allow * and an IP guardrail the sandbox's clients (127.0.0.1) fall under; her
+    long-term key as profile `carol`."""
+    iam = sandbox.client("iam")
+    iam.create_user(UserName="carol")
+    iam.put_user_policy(UserName="carol", PolicyName="grant", PolicyDocument=json.dumps(ALLOW_ALL))
+    iam.put_user_policy(
+        UserName="carol", PolicyName="office", PolicyDocument=json.dumps(IP_GUARDRAIL)
+    )
+    raw = iam.create_access_key(UserName="carol")["AccessKey"]
+    key = {"aws_access_key_id": raw["AccessKeyId"], "aws_secret_access_key": raw["SecretAccessKey"]}
+    path.write_text(
+        f"[carol]\naws_access_key_id = {key['aws_access_key_id']}\n"
+        f"aws_secret_access_key = {key['aws_secret_access_key']}\n\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(path))
+    return key
+
+
+def test_ledger_probe_issued_after_the_cutoff_is_refused_before_anything_changes(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The review's repro: before the fix, the guardrail's deny "confirmed" enforcement (exit 0)
+    # with a token the cutoff does not cover.
+    guarded_carol(sandbox, tmp_path / "credentials", monkeypatch)
+    issued = run_cli("--profile", "carol", "token", "issue", "--write-profile", "carol-now")
+    assert issued.exit_code == 0, issued.stderr
+    result = run_cli("--yes", "user", "carol", "--before", "-1h", "--probe-profile", "carol-now")
+    assert result.exit_code == 2, result.stderr
+    assert "the probe token was issued at" in result.stderr
+    assert "cannot show the revocation" in result.stderr
+    names = sandbox.client("iam").list_user_policies(UserName="carol")["PolicyNames"]
+    assert sorted(names) == ["grant", "office"]
+
+
+@pytest.mark.parametrize("before", ["-1h", "now"])
+def test_probe_denied_by_another_policy_is_inconclusive(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: str
+) -> None:
+    # A token the ledger does not know (minted elsewhere): issued after a -1h cutoff, or before
+    # a "now" one, the guardrail denies it either way, so its explicit deny proves nothing.
+    key = guarded_carol(sandbox, tmp_path / "credentials", monkeypatch)
+    probe_profile(sandbox, key, tmp_path / "credentials", monkeypatch, "carol-probe")
+    result = run_cli(
+        "--output", "json", "--yes", "user", "carol", "--before", before,
+        "--probe-profile", "carol-probe", "--deadline", "0",
+    )  # fmt: skip
+    assert result.exit_code == 3, result.stderr
+    (target,) = json_out(result)["targets"]
+    assert target["status"] == "applied"
+    ver = target["verification"]
+    assert ver["status"] == "unverified"
+    assert ver["enforcement"]["status"] == "inconclusive"
+    assert "cannot be attributed to the revocation" in ver["enforcement"]["reason"]
+    assert "=> unverified" in result.stderr
