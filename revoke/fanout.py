@@ -238,13 +238,9 @@ def skipped(account: dict[str, str]) -> AccountOutcome:
 
 
 def read_accounts_file(path: str) -> str:
-    import sys
-    from pathlib import Path
+    from revoke.inputs import read_text_argument
 
-    try:
-        return sys.stdin.read() if path == "-" else Path(path).read_text("utf-8")
-    except OSError as err:
-        raise BadInput(f"cannot read {path}: {err.strerror}") from None
+    return read_text_argument(path, "one account ID a line")
 
 
 def choose_accounts(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -18,6 +16,7 @@ from revoke.core.names import TargetName, parse_target, read_names_file
 from revoke.core.output import DECLINED, TARGET_COLUMNS, target_rows
 from revoke.core.timeparse import parse_cutoff
 from revoke.errors import BadInput
+from revoke.inputs import read_text_argument
 
 BEFORE_HELP = (
     "Cutoff: sessions issued before it are denied. now, -30m, -2h, -1d, @EPOCH, or "
@@ -35,13 +34,7 @@ def collect_targets(
 ) -> list[TargetName]:
     raw = list(names)
     if from_file:
-        try:
-            text = sys.stdin.read() if from_file == "-" else Path(from_file).read_text("utf-8")
-        except OSError as err:
-            raise BadInput(f"cannot read {from_file}: {err.strerror}") from None
-        except UnicodeDecodeError:
-            raise BadInput(f"{from_file} is not UTF-8 text: one name a line") from None
-        raw.extend(read_names_file(text))
+        raw.extend(read_names_file(read_text_argument(from_file, "one name a line")))
     if not raw and not all_flag:
         raise BadInput(
             f"no {kind} named",

@@ -146,6 +146,7 @@ def cutoff_datetime(cutoff: str) -> datetime:
         ) from None
 
 
+MAX_DURATION_SECONDS = 10 * 365 * 86400
 _DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
 
 
@@ -158,7 +159,10 @@ def parse_duration(text: str) -> int:
             hint="use seconds (3600) or 15m, 12h, 36h",
         )
     amount, unit = int(match.group(1)), match.group(2) or "s"
-    return amount * _UNIT_SECONDS[unit]
+    seconds = amount * _UNIT_SECONDS[unit]
+    if seconds > MAX_DURATION_SECONDS:
+        raise BadInput(f"{text!r} is out of range for a duration (at most 10 years)")
+    return seconds
 
 
 def human_duration(seconds: float) -> str:

@@ -324,14 +324,6 @@ def test_table_offline_preview_shows_the_document_to_paste() -> None:
     }
 
 
-def test_binary_names_file_is_bad_input(iam: Any, tmp_path: Any) -> None:
-    names = tmp_path / "names.bin"
-    names.write_bytes(b"\xff\xfe\x00alice")
-    result = revoke("user", "--from-file", str(names), "--before", CUTOFF)
-    assert_clean_failure(result, 2)
-    assert "not UTF-8" in result.stderr
-
-
 def test_invalid_region_is_a_configuration_problem() -> None:
     result = revoke("--region", "bad region", "user", "alice", "--before", CUTOFF)
     assert_clean_failure(result, 253)

@@ -123,3 +123,9 @@ def test_existing_cutoffs_in_every_aws_date_form(written: str, expected: datetim
 def test_unreadable_existing_cutoff_is_bad_input() -> None:
     with pytest.raises(BadInput, match="cannot read"):
         cutoff_datetime("yesterday")
+
+
+def test_absurd_durations_are_bad_input() -> None:
+    # `revoke gc --margin 99999999999999d` must be a one-line error, not an overflow.
+    with pytest.raises(BadInput, match="out of range"):
+        parse_duration("99999999999999d")
