@@ -11,10 +11,13 @@ What that call does not return is read separately, only where it is needed:
 - the default document of our managed fallback, for the few principals that have one
   attached: GetPolicy + GetPolicyVersion each, or one more GetAccountAuthorizationDetails
   pass (LocalManagedPolicy) when there are many;
-- access keys: ListAccessKeys per user, by the caller, concurrently (`access_keys`). There
-  is no bulk call that is fresh: the credential report (GenerateCredentialReport) is
-  regenerated at most every four hours and names no key ID, so a key an attacker created
-  since would be missed, and the active-key warning (fact 3) is the point of the read.
+- access keys, console password and MFA devices (the fact 3 warning, and the evidence
+  captured before containment, fact 21): the credential report says which users have
+  any, so ListAccessKeys, GetLoginProfile and ListMFADevices run only for those users.
+  Only a fresh report will do: IAM regenerates it at most every four hours (a request
+  within four hours answers State COMPLETE with the old one), and a key an attacker
+  created since would be missing from an old report. A report older than
+  `REPORT_MAX_AGE` seconds, a refused or slow one, means per-user reads for every user.
 
 Pages are consumed one at a time and only the principals asked for are kept, so memory
 follows the number of targets, not the size of the account.
@@ -22,8 +25,13 @@ follows the number of targets, not the size of the account.
 
 from __future__ import annotations
 
+import csv
+import io
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from revoke.aws.errors import aws_errors
@@ -38,6 +46,11 @@ PAGE_SIZE = 1000  # the largest MaxItems IAM accepts for these List/Get calls
 # calls each.
 FALLBACK_BULK_THRESHOLD = 20
 FALLBACK_WORKERS = 8
+# A credential report older than this is not used (see above); the wait for one that is
+# being generated is bounded too.
+REPORT_MAX_AGE = 120.0
+REPORT_WAIT = 30.0
+REPORT_CLOCK_SKEW = 300.0  # a report "from the future" by less than this is our clock
 
 _DETAIL = {
     "user": ("User", "UserDetailList", "UserName", "UserPolicyList"),
@@ -83,11 +96,12 @@ def state_from_detail(kind: str, detail: dict[str, Any]) -> PrincipalState:
 
 
 def read_states(
-    gateway: IamGateway, kind: str, names: Iterable[str] | None = None
+    gateway: IamGateway, kind: str, names: Iterable[str] | None = None, *, prefetch: bool = False
 ) -> dict[str, PrincipalState]:
     """Every principal of `kind` named in `names` (all of them when None) that exists,
     keyed by lower-cased name (IAM names are unique case-insensitively). Access keys are
-    not read here (see `access_keys`)."""
+    not read here (see `access_keys`). With `prefetch`, each user's groups are handed to
+    the gateway for the evidence capture (IamGateway.groups_for_user)."""
     wanted = None if names is None else {n.lower() for n in names}
     client = gateway.bulk_reader
     entity_filter, list_key, name_key, _ = _DETAIL[kind]
@@ -98,6 +112,8 @@ def read_states(
                 key = detail[name_key].lower()
                 if wanted is None or key in wanted:
                     states[key] = state_from_detail(kind, detail)
+                    if prefetch and kind == "user":
+                        gateway.prefetch("groups", detail[name_key], detail.get("GroupList") or [])
     if kind == "role" and states:
         with aws_errors("iam:ListRoles"):
             for page in _pages(client, "list_roles"):
@@ -163,3 +179,72 @@ def access_keys(gateway: IamGateway, user: str) -> list[AccessKey]:
                     )
                 )
     return keys
+
+
+@dataclass(frozen=True)
+class CredentialSummary:
+    """One user's line of the credential report: what exists, not its details."""
+
+    has_keys: bool  # an access key, active or not
+    password_enabled: bool
+    mfa_active: bool
+
+
+def _present(value: str) -> bool:
+    return value not in ("", "N/A", "not_supported", "no_information")
+
+
+def credential_report(
+    gateway: IamGateway,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, CredentialSummary] | None:
+    """Every user's credential summary from a credential report generated within the last
+    REPORT_MAX_AGE seconds, keyed by lower-cased user name; None when there is no such
+    report (then the caller reads each user). Never raises for the report's sake."""
+    import botocore.exceptions
+
+    from revoke.aws.errors import error_code
+
+    client = gateway.bulk_reader
+    deadline = clock() + REPORT_WAIT
+    pause = 0.25
+    try:
+        client.generate_credential_report()
+        while True:
+            try:
+                found = client.get_credential_report()
+                break
+            except botocore.exceptions.ClientError as err:
+                if error_code(err) != "ReportInProgress" or clock() + pause > deadline:
+                    return None
+                sleep(pause)
+                pause = min(2.0, pause * 2)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+        return None
+    generated = found.get("GeneratedTime")
+    if not isinstance(generated, datetime):
+        return None
+    if generated.tzinfo is None:
+        generated = generated.replace(tzinfo=timezone.utc)
+    age = clock() - generated.timestamp()
+    if not -REPORT_CLOCK_SKEW <= age <= REPORT_MAX_AGE:
+        return None
+    content = found.get("Content") or b""
+    text = content.decode("utf-8") if isinstance(content, bytes) else str(content)
+    report: dict[str, CredentialSummary] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        user = row.get("user") or ""
+        if not user or user == "<root_account>":
+            continue
+        report[user.lower()] = CredentialSummary(
+            has_keys=any(
+                row.get(f"access_key_{n}_active") == "true"
+                or _present(row.get(f"access_key_{n}_last_rotated") or "N/A")
+                for n in (1, 2)
+            ),
+            password_enabled=row.get("password_enabled") == "true",
+            mfa_active=row.get("mfa_active") == "true",
+        )
+    return report

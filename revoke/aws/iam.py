@@ -7,6 +7,7 @@ Every method translates botocore errors (revoke.aws.errors).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -38,6 +39,9 @@ def _document(value: Any) -> dict[str, Any]:
 class IamGateway:
     def __init__(self, session: AwsSession) -> None:
         self.session = session
+        # Facts a bulk read already holds (revoke.bulkread): (what, user) -> answer.
+        self._prefetched: dict[tuple[str, str], Any] = {}
+        self._prefetch_lock = threading.Lock()
 
     @property
     def iam(self) -> Any:
@@ -54,13 +58,28 @@ class IamGateway:
         return self.session.client("iam", attempts=WRITE_ATTEMPTS)
 
     def read_principals_bulk(
-        self, kind: str, names: Iterable[str] | None = None
+        self, kind: str, names: Iterable[str] | None = None, *, prefetch: bool = False
     ) -> dict[str, PrincipalState]:
         """Many principals' state in a few paginated calls (revoke.aws.bulk), keyed by
-        lower-cased name; access keys are not included (bulk.access_keys)."""
+        lower-cased name; access keys are not included (bulk.access_keys). `prefetch`
+        keeps what else the call says (a user's groups) for `groups_for_user`."""
         from revoke.aws.bulk import read_states
 
-        return read_states(self, kind, names)
+        return read_states(self, kind, names, prefetch=prefetch)
+
+    def prefetch(self, what: str, user: str, answer: Any) -> None:
+        """Remember the answer a per-user read (`login_profile`, `mfa_devices`,
+        `groups_for_user`) would give, from a bulk source read moments ago. Each answer is
+        used once: a later read, after changes, asks IAM again."""
+        with self._prefetch_lock:
+            self._prefetched[(what, user.lower())] = answer
+
+    def _known(self, what: str, user: str) -> tuple[bool, Any]:
+        with self._prefetch_lock:
+            key = (what, user.lower())
+            if key in self._prefetched:
+                return True, self._prefetched.pop(key)
+        return False, None
 
     def caller_identity(self) -> dict[str, str]:
         with aws_errors("sts:GetCallerIdentity"):
@@ -287,6 +306,10 @@ class IamGateway:
         """The console password's metadata (never the password: IAM does not return it)."""
         import botocore.exceptions
 
+        known, answer = self._known("login_profile", user)
+        if known:
+            return answer  # type: ignore[no-any-return]
+
         with aws_errors(f"iam:GetLoginProfile {user}"):
             try:
                 found = self.iam.get_login_profile(UserName=user)["LoginProfile"]
@@ -311,6 +334,9 @@ class IamGateway:
             )
 
     def mfa_devices(self, user: str) -> list[dict[str, Any]]:
+        known, answer = self._known("mfa_devices", user)
+        if known:
+            return list(answer)
         with aws_errors(f"iam:ListMFADevices {user}"):
             pages = self.iam.get_paginator("list_mfa_devices").paginate(UserName=user)
             return [
@@ -320,6 +346,9 @@ class IamGateway:
             ]
 
     def groups_for_user(self, user: str) -> list[str]:
+        known, answer = self._known("groups", user)
+        if known:
+            return list(answer)
         with aws_errors(f"iam:ListGroupsForUser {user}"):
             pages = self.iam.get_paginator("list_groups_for_user").paginate(UserName=user)
             return [g["GroupName"] for page in pages for g in page["Groups"]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -326,3 +327,159 @@ def test_other_bulk_failures_are_not_hidden(
     monkeypatch.setattr(gateway, "read_principals_bulk", broken)
     with pytest.raises(AwsFailure):
         plan_run(gateway, "user", targets(names), CUTOFF)
+
+
+# -- the credential report: per-user reads only for users that have keys, password, MFA ----
+
+
+def fresh_reports(gateway: IamGateway) -> None:
+    """moto dates every credential report 2015-02-02 (so, stale); date it now, as AWS
+    dates one it has just generated."""
+    from datetime import datetime, timezone
+
+    def now(parsed: dict[str, Any], **_kwargs: Any) -> None:
+        if "GeneratedTime" in parsed:
+            parsed["GeneratedTime"] = datetime.now(timezone.utc)
+
+    gateway.session.boto.events.register("after-call.iam.GetCredentialReport", now)
+
+
+def people(iam: Any) -> list[str]:
+    """25 users: one with an access key, one with a console password, one with MFA."""
+    names = seed_users(iam, 25)
+    iam.create_access_key(UserName="u001")
+    iam.create_login_profile(UserName="u002", Password="Correct-Horse-9")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="u003")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    iam.enable_mfa_device(
+        UserName="u003",
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+    iam.create_group(GroupName="ops")
+    iam.add_user_to_group(GroupName="ops", UserName="u004")
+    return names
+
+
+def evidence(gateway: IamGateway, names: list[str]) -> dict[str, Any]:
+    return {
+        name: (
+            gateway.login_profile(name),
+            gateway.mfa_devices(name),
+            gateway.groups_for_user(name),
+        )
+        for name in names
+    }
+
+
+def test_fresh_report_spares_the_reads_of_users_without_keys_password_or_mfa(iam: Any) -> None:
+    names = people(iam)
+    session = AwsSession(region="us-east-1")
+    counter = CallCounter()
+    counter.attach(session)
+    gateway = IamGateway(session)
+    fresh_reports(gateway)
+    result = plan_run(gateway, "user", targets(names), CUTOFF)
+    assert counter.calls["ListAccessKeys"] == 1  # u001 only
+    assert [w for w in result.to_json()["warnings"] if "access keys" in w][0].startswith(
+        "user u001"
+    )
+    before = counter.calls.copy()
+    found = evidence(gateway, names)
+    made = counter.calls - before
+    assert made == Counter({"GetLoginProfile": 1, "ListMFADevices": 1})  # u002, u003
+    # The same answers as asking IAM about every user.
+    assert found == evidence(IamGateway(AwsSession(region="us-east-1")), names)
+    # Each prefetched answer is used once: asking again asks IAM.
+    gateway.groups_for_user("u004")
+    assert counter.calls["ListGroupsForUser"] == 1
+
+
+def test_stale_report_means_per_user_reads_for_everyone(iam: Any) -> None:
+    names = people(iam)  # moto's report is dated 2015: not fresh
+    session = AwsSession(region="us-east-1")
+    counter = CallCounter()
+    counter.attach(session)
+    gateway = IamGateway(session)
+    plan_run(gateway, "user", targets(names), CUTOFF)
+    assert counter.calls["GetCredentialReport"] == 1
+    assert counter.calls["ListAccessKeys"] == 25
+    before = counter.calls.copy()
+    evidence(gateway, names)
+    made = counter.calls - before
+    assert made["GetLoginProfile"] == made["ListMFADevices"] == 25
+    assert made["ListGroupsForUser"] == 0  # groups come with the bulk read either way
+
+
+class ReportClient:
+    """generate/get_credential_report answering from a script of outcomes."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.gets = 0
+
+    def generate_credential_report(self) -> dict[str, str]:
+        return {"State": "STARTED"}
+
+    def get_credential_report(self) -> dict[str, Any]:
+        self.gets += 1
+        answer = self.answers.pop(0)
+        if isinstance(answer, str):
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": answer, "Message": answer}}, "GetCredentialReport")
+        return answer  # type: ignore[no-any-return]
+
+
+REPORT = (
+    b"user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    b"password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    b"access_key_2_active,access_key_2_last_rotated\n"
+    b"<root_account>,arn:aws:iam::1:root,x,not_supported,x,x,x,true,false,N/A,false,N/A\n"
+    b"Alice,arn:aws:iam::1:user/Alice,x,false,x,x,x,false,false,2026-01-01T00:00:00+00:00,false,N/A\n"
+    b"bob,arn:aws:iam::1:user/bob,x,true,x,x,x,true,false,N/A,false,N/A\n"
+)
+
+
+def report_at(seconds: float) -> dict[str, Any]:
+    from datetime import datetime, timezone
+
+    return {"Content": REPORT, "GeneratedTime": datetime.fromtimestamp(seconds, timezone.utc)}
+
+
+def read_report(client: ReportClient, clock: list[float]) -> Any:
+    from revoke.aws.bulk import credential_report
+
+    gateway = SimpleNamespace(bulk_reader=client)
+    return credential_report(
+        gateway,  # type: ignore[arg-type]
+        clock=lambda: clock[0],
+        sleep=lambda seconds: clock.__setitem__(0, clock[0] + seconds),
+    )
+
+
+def test_report_being_generated_is_waited_for_and_parsed() -> None:
+    clock = [1_000_000.0]
+    client = ReportClient("ReportInProgress", "ReportInProgress", report_at(1_000_000.5))
+    report = read_report(client, clock)
+    assert client.gets == 3
+    assert set(report) == {"alice", "bob"}  # the root account's line is not a user
+    # An inactive key is still a key: its user gets ListAccessKeys (evidence, parity).
+    assert report["alice"].has_keys and not report["alice"].password_enabled
+    assert (
+        not report["bob"].has_keys and report["bob"].password_enabled and report["bob"].mfa_active
+    )
+
+
+def test_old_slow_or_refused_reports_are_not_used() -> None:
+    from revoke.aws.bulk import REPORT_MAX_AGE, REPORT_WAIT
+
+    now = 1_000_000.0
+    assert read_report(ReportClient(report_at(now - REPORT_MAX_AGE - 1)), [now]) is None
+    slow = ReportClient(*["ReportInProgress"] * 100)
+    clock = [now]
+    assert read_report(slow, clock) is None
+    assert clock[0] - now <= REPORT_WAIT
+    assert read_report(ReportClient("AccessDenied"), [now]) is None
