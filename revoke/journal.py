@@ -82,6 +82,19 @@ _SECRET_NAMES = {
 }
 _TAIL_BLOCK = 64 * 1024
 _thread_lock = threading.Lock()  # flock already serialises; this keeps one process polite
+_queue_lock = threading.Lock()
+
+
+@dataclass
+class _Pending:
+    """A record waiting for a group commit (see Journal.append)."""
+
+    body: dict[str, Any]
+    done: bool = False
+    error: BaseException | None = None
+
+
+_queued: dict[str, list[_Pending]] = {}
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -176,27 +189,56 @@ class Journal:
         body["time"] = utc_timestamp(self._clock())
         body.setdefault("tool_version", __version__)
         body = redact(body, _env_secrets())
+        # Group commit: the threads of a bulk run queue their records; whoever holds the
+        # lock writes every queued record of this file with one fsync. Each call still
+        # returns only once its own record is on disk (issue 8: one fsync per target
+        # serialised a 500-target run behind the disk).
+        pending = _Pending(body)
+        key = str(self.path.resolve())
+        with _queue_lock:
+            _queued.setdefault(key, []).append(pending)
         with _thread_lock:
-            fd = self._open()
-            try:
-                _lock(fd)
+            if not pending.done:
+                with _queue_lock:
+                    batch = _queued.pop(key, [])
                 try:
-                    last = _last_record(fd)
+                    self._write_batch([p.body for p in batch])
+                except BaseException as err:
+                    for queued in batch:
+                        queued.error = err
+                    raise
+                finally:
+                    for queued in batch:
+                        queued.done = True
+        if pending.error is not None:
+            raise pending.error
+        return body
+
+    def _write_batch(self, bodies: list[dict[str, Any]]) -> None:
+        """Chain, write and fsync records, in order, under the file lock."""
+        fd = self._open()
+        try:
+            _lock(fd)
+            try:
+                last = _last_record(fd)
+                chunks = []
+                for body in bodies:
                     body["seq"] = int(last.get("seq", 0)) + 1 if last else 1
                     body["prev"] = last["hash"] if last else GENESIS
                     body["hash"] = record_hash(body)
                     line = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
-                    data = (line + "\n").encode("utf-8")
-                    size = os.fstat(fd).st_size
-                    if size and os.pread(fd, 1, size - 1) != b"\n":
-                        data = b"\n" + data  # a torn last line stays on its own line
-                    _write_all(fd, data)
-                    os.fsync(fd)
-                finally:
-                    _unlock(fd)
+                    chunks.append((line + "\n").encode("utf-8"))
+                    last = body
+                data = b"".join(chunks)
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    data = b"\n" + data  # a torn last line stays on its own line
+                _write_all(fd, data)
+                os.fsync(fd)
             finally:
-                os.close(fd)
-        return body
+                _unlock(fd)
+        finally:
+            os.close(fd)
 
     def _open(self) -> int:
         try:
