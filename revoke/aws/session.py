@@ -21,7 +21,7 @@ READ_ATTEMPTS = 5
 WRITE_ATTEMPTS = 10
 
 
-def client_config(*, attempts: int = READ_ATTEMPTS, pool: int = 20) -> botocore.config.Config:
+def client_config(*, attempts: int = READ_ATTEMPTS, pool: int = 64) -> botocore.config.Config:
     return botocore.config.Config(
         retries={"mode": "standard", "max_attempts": attempts},
         max_pool_connections=pool,

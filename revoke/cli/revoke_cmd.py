@@ -216,7 +216,11 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
             False, "--allow-future", help="Accept a cutoff in the future."
         ),
         max_workers: int = typer.Option(
-            8, "--max-workers", min=1, max=64, help="Concurrent IAM calls."
+            16,
+            "--max-workers",
+            min=1,
+            max=64,
+            help="Concurrent IAM calls (paced down automatically when IAM throttles).",
         ),
         probe_profile: str = typer.Option(
             None,
