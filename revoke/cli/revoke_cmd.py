@@ -266,47 +266,34 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
                 "no access keys or console password"
             )
         targets = collect_targets(kind, names or [], from_file, all_flag=all_principals)
+        flow: dict[str, Any] = {
+            "before": before,
+            "dry_run": dry_run or offline,
+            "offline": offline,
+            "force": force,
+            "verify": not no_verify,
+            "allow_future": allow_future,
+            "max_workers": max_workers,
+            "all_principals": all_principals,
+            "probe_profile": probe_profile,
+            "deadline": deadline,
+            "deactivate_keys": deactivate_keys,
+            "disable_console": disable_console,
+        }
         if fanout_cmd.wants_fanout(accounts, accounts_file, all_accounts):
             fanout_cmd.run_fanout_command(
                 g,
                 kind,
                 targets,
-                before=before,
                 accounts=accounts,
                 accounts_file=accounts_file,
                 all_accounts=all_accounts,
                 role_name=assume_role_name,
                 account_workers=account_workers,
-                dry_run=dry_run or offline,
-                offline=offline,
-                force=force,
-                verify=not no_verify,
-                allow_future=allow_future,
-                max_workers=max_workers,
-                all_principals=all_principals,
-                probe_profile=probe_profile,
-                deadline=deadline,
-                deactivate_keys=deactivate_keys,
-                disable_console=disable_console,
+                **flow,
             )
             return
-        run_revocation(
-            g,
-            kind,
-            targets,
-            before=before,
-            dry_run=dry_run or offline,
-            offline=offline,
-            force=force,
-            verify=not no_verify,
-            allow_future=allow_future,
-            max_workers=max_workers,
-            all_principals=all_principals,
-            probe_profile=probe_profile,
-            deadline=deadline,
-            deactivate_keys=deactivate_keys,
-            disable_console=disable_console,
-        )
+        run_revocation(g, kind, targets, **flow)
 
     command.__doc__ = f"Deny every session of the {kind}(s) issued before --before, then verify it."
     return command
