@@ -28,7 +28,8 @@ Deliberate differences from AWS, each because moto's usefulness depends on it:
 - Organizations' CreateAccount gets what AWS gives it: OrganizationAccountAccessRole
   with AdministratorAccess (moto creates the role without a policy).
 - the credential report is built whenever it is fetched, and dated then (AWS rebuilds
-  it at most every four hours; moto dated it 2015).
+  it at most every four hours; moto dated it 2015). GetAccountAuthorizationDetails pages
+  as AWS does (paging.py); moto answered everything at once.
 
 moto's state is process-global: one running sandbox per process. `start()` clears it.
 Everything the layer does happens under one lock, moto's work included, so a request
@@ -53,6 +54,7 @@ from revoke.sandbox import sigv4
 from revoke.sandbox.authorize import authorize
 from revoke.sandbox.clock import SandboxClock
 from revoke.sandbox.iam import PUT_INLINE, check_inline_quota, simulate_principal_policy
+from revoke.sandbox.paging import paginate
 from revoke.sandbox.principals import (
     DEFAULT_ACCOUNT_ID,
     Principal,
@@ -244,6 +246,12 @@ class FidelityLayer:
             self._after_create_account(req, reply)
         if service == "iam" and operation == "GetCredentialReport" and reply.status == 200:
             reply.replace_body(_report_generated_at(reply.body, self.clock.now()))
+        if (
+            service == "iam"
+            and operation == "GetAccountAuthorizationDetails"
+            and reply.status == 200
+        ):
+            reply.replace_body(paginate(reply.body, req.params))  # moto ignores MaxItems
         return reply
 
     def _authenticate(self, req: SandboxRequest) -> Principal | None:
