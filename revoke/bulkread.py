@@ -91,40 +91,40 @@ def _result(found: dict[str, Any] | None, row: TargetPlan) -> dict[str, Any]:
     return {"status": "mismatch", "found": found}
 
 
-def _found_in(state: PrincipalState | None, row: TargetPlan) -> dict[str, Any] | None:
-    if state is None:
-        return None
-    if row.mechanism == "managed":
-        if row.managed_policy_arn and state.managed_fallback_arn == row.managed_policy_arn:
-            return state.managed_fallback_document
-        return None
-    return state.inline_policies.get(row.policy_name)
+def _confirmed_inline(gateway: IamGateway, kind: str, group: list[TargetPlan]) -> set[str]:
+    """Lower-cased names of the inline rows whose document IAM returns exactly as written,
+    from one bulk read; empty when that read fails (each row is then read on its own)."""
+    from revoke.aws.bulk import scan_inline
+
+    inline = {r.name.lower(): r for r in group if r.mechanism == "inline"}
+    confirmed: set[str] = set()
+
+    def visit(name: str, document: dict[str, Any] | None) -> None:
+        if _result(document, inline[name])["status"] == "ok":
+            confirmed.add(name)
+
+    try:
+        scan_inline(gateway, kind, {n: r.policy_name for n, r in inline.items()}, visit)
+    except RevokeError:
+        return set()
+    return confirmed
 
 
 def read_back_many(gateway: IamGateway, rows: list[TargetPlan], max_workers: int) -> None:
-    """Layer 1 for many written rows: one bulk read per kind, then a second look, target by
-    target, at any row that did not match (IAM is eventually consistent, fact 18)."""
+    """Layer 1 for many written rows: one bulk read per kind for the inline documents, then
+    a second look, target by target, at any row that did not match (IAM is eventually
+    consistent, fact 18) and at the few written as managed fallbacks."""
     from revoke.revocation import map_bounded, read_back
 
-    by_kind: dict[str, list[TargetPlan]] = {}
-    for row in rows:
-        by_kind.setdefault(row.kind, []).append(row)
-    for kind, group in by_kind.items():
-        try:
-            states: dict[str, PrincipalState] | None = gateway.read_principals_bulk(
-                kind, [r.name for r in group]
-            )
-        except RevokeError:
-            states = None  # read each row back on its own instead
+    for kind in sorted({row.kind for row in rows}):
+        group = [r for r in rows if r.kind == kind]
+        confirmed = _confirmed_inline(gateway, kind, group)
 
-        def check(row: TargetPlan, states: dict[str, PrincipalState] | None = states) -> None:
-            found = {"status": "unread"}
-            if states is not None:
-                found = _result(_found_in(states.get(row.name.lower()), row), row)
-            if found["status"] != "ok":
+        def check(row: TargetPlan, confirmed: set[str] = confirmed) -> None:
+            if row.mechanism == "inline" and row.name.lower() in confirmed:
+                found = {"status": "ok"}
+            else:
                 found = read_back(gateway, row)
-            row.verification["read_back"] = found
-            if found["status"] == "ok" and row.verification.get("status") == "unverified":
-                row.verification["status"] = "verified"
+            row.verification["read_back"] = found  # the status is apply_run's to set
 
         map_bounded(check, group, max_workers)

@@ -1,13 +1,13 @@
 """Bulk reads: the state of many principals from iam:GetAccountAuthorizationDetails.
 
 One paginated call returns every user (or role) of the account with its inline policy
-documents and attached managed policies, up to 1,000 principals a page: a handful of calls
+documents and attached managed policies, 500 principals a page (PAGE_SIZE): a handful of calls
 for a whole account, where per-principal reads take four or five calls each (GetUser,
 ListUserPolicies, GetUserPolicy per policy, ListAttachedUserPolicies, ListAccessKeys) and
 IAM throttles per account (fact 19).
 
 What that call does not return is read separately, only where it is needed:
-- a role's MaxSessionDuration (RoleDetail lacks it): iam:ListRoles, also 1,000 a page;
+- a role's MaxSessionDuration (RoleDetail lacks it): iam:ListRoles, paged the same way;
 - the default document of our managed fallback, for the few principals that have one
   attached: GetPolicy + GetPolicyVersion each, or one more GetAccountAuthorizationDetails
   pass (LocalManagedPolicy) when there are many;
@@ -41,7 +41,10 @@ from revoke.core.policy import managed_policy_name
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
 
-PAGE_SIZE = 1000  # the largest MaxItems IAM accepts for these List/Get calls
+# MaxItems of the paginated reads (IAM accepts up to 1,000). 500 principals a page: a
+# page's parse is the largest transient of a bulk run (~5 KB a principal), so memory
+# stays flat in the account's size; an account of 500 principals is still one call.
+PAGE_SIZE = 500
 # Above this many fallback documents to fetch, one more bulk pass is cheaper than two
 # calls each.
 FALLBACK_BULK_THRESHOLD = 20
@@ -123,6 +126,32 @@ def read_states(
                         found.max_session_duration = role.get("MaxSessionDuration")
     _fill_fallback_documents(gateway, list(states.values()))
     return states
+
+
+def scan_inline(
+    gateway: IamGateway,
+    kind: str,
+    wanted: dict[str, str],
+    visit: Callable[[str, dict[str, Any] | None], None],
+) -> None:
+    """For each lower-cased principal name in `wanted` that exists, `visit(name, document)`
+    with the inline policy named there as IAM returns it now (None: no such policy). Read-
+    back of many writes: each document is looked at as its page arrives, not kept."""
+    entity_filter, list_key, name_key, inline_key = _DETAIL[kind]
+    with aws_errors(f"iam:GetAccountAuthorizationDetails ({entity_filter})"):
+        pages = _pages(
+            gateway.bulk_reader, "get_account_authorization_details", Filter=[entity_filter]
+        )
+        for page in pages:
+            for detail in page.get(list_key) or []:
+                key = detail[name_key].lower()
+                if key not in wanted:
+                    continue
+                document = None
+                for policy in detail.get(inline_key) or []:
+                    if policy["PolicyName"] == wanted[key]:
+                        document = _document(policy["PolicyDocument"])
+                visit(key, document)
 
 
 def _fill_fallback_documents(gateway: IamGateway, states: list[PrincipalState]) -> None:

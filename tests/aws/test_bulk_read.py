@@ -276,15 +276,18 @@ def test_pages_are_followed_and_only_the_targets_kept() -> None:
 def test_stale_bulk_read_back_gets_a_second_look_per_row(
     iam: Any, gateway: IamGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from revoke.aws import bulk
+
     names = seed_users(iam, 25)
     result = plan_run(gateway, "user", targets(names), CUTOFF)
-    real = gateway.read_principals_bulk
+    real = bulk.scan_inline
     calls: list[str] = []
 
-    def stale(kind: str, wanted: Any = None) -> Any:
-        states = real(kind, wanted)
-        states["u003"].inline_policies.pop("AWSRevokeOlderSessions")  # not propagated yet
-        return states
+    def stale(gateway: Any, kind: str, wanted: Any, visit: Any) -> None:
+        def not_yet(name: str, document: Any) -> None:
+            visit(name, None if name == "u003" else document)  # not propagated yet
+
+        real(gateway, kind, wanted, not_yet)
 
     original_get_inline = gateway.get_inline
 
@@ -292,7 +295,7 @@ def test_stale_bulk_read_back_gets_a_second_look_per_row(
         calls.append(name)
         return original_get_inline(kind, name, policy_name)
 
-    monkeypatch.setattr(gateway, "read_principals_bulk", stale)
+    monkeypatch.setattr(bulk, "scan_inline", stale)
     monkeypatch.setattr(gateway, "get_inline", get_inline)
     apply_run(gateway, result)
     assert calls == ["u003"]
