@@ -9,7 +9,7 @@ so the bound stays modest and botocore's standard retries absorb bursts).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -133,9 +133,29 @@ def map_bounded(
 
     if max_workers <= 1 or len(items) <= 1:
         return [fn(item) for item in items]
-    pool = ThreadPoolExecutor(max_workers=min(max_workers, len(items)))
+    workers = min(max_workers, len(items))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    # A window of futures, not one per item (pool.map submits all at once): a future and
+    # its lock per target made 10,000 targets cost ~7 MB before any work (issue 8).
+    window = 2 * workers
+    results: list[Any] = [None] * len(items)
+    queued = iter(enumerate(items))
+    running: dict[Future[Any], int] = {}
+
+    def refill() -> None:
+        for index, item in queued:
+            running[pool.submit(fn, item)] = index
+            if len(running) >= window:
+                return
+
     try:
-        return list(pool.map(fn, items))
+        refill()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[running.pop(future)] = future.result()
+            refill()
+        return results
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
