@@ -316,7 +316,9 @@ class RevocationRecorder:
             status = "failed"
         else:
             status = "interrupted"
-        state = self._states.get(self._key(row.kind, row.name))
+        # Popped, like the evidence below: a bulk run keeps no per-target state it no
+        # longer needs (its memory stays flat in the number of targets, issue 8).
+        state = self._states.pop(self._key(row.kind, row.name), None)
         record = {
             "action": "revoke",
             "actor": self.actor.get("arn"),
@@ -333,14 +335,15 @@ class RevocationRecorder:
             "before": row.previous_document,
             "after": after,
             "containment": [dict(s) for s in row.containment],
-            "evidence": self._evidence.get(self._key(row.kind, row.name), {}),
+            "evidence": self._evidence.pop(self._key(row.kind, row.name), {}),
             "verification": row.verification,
             "error": row.error,
             "warnings": list(row.warnings),
         }
         written = self.journal.append(record)
+        kept = {k: written.get(k) for k in ("account", "target", "hash", "verification")}
         with self._lock:
-            self.written[self._key(row.kind, row.name)] = written
+            self.written[self._key(row.kind, row.name)] = kept  # what record_verification needs
 
     def _policy_written(self, row: TargetPlan) -> bool | None:
         """True: our document went in; False: it did not; None: unknown (interrupted)."""

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from revoke.cli.context import Globals
-from revoke.core.output import rows_text, to_json
+from revoke.core.output import rows_text
 
 
 def print_table(title: str | None, rows: Sequence[Mapping[str, Any]], columns: list[str]) -> None:
@@ -30,6 +30,19 @@ def print_table(title: str | None, rows: Sequence[Mapping[str, Any]], columns: l
     Console(soft_wrap=False).print(table)
 
 
+def write_json(payload: Mapping[str, Any]) -> None:
+    """`to_json(payload)` and a newline on stdout, written as it is encoded: a result over
+    10,000 targets is never one string in memory (issue 8: memory flat in the targets)."""
+    import json
+    import sys
+
+    out = sys.stdout
+    for chunk in json.JSONEncoder(indent=2, default=str).iterencode(payload):
+        out.write(chunk)
+    out.write("\n")
+    out.flush()
+
+
 def emit(
     g: Globals,
     payload: Mapping[str, Any],
@@ -41,7 +54,7 @@ def emit(
 ) -> None:
     """Print `payload` as JSON, or `rows` as text/table; warnings also to stderr, always."""
     if g.output == "json":
-        typer.echo(to_json(payload))
+        write_json(payload)
     elif g.output == "text":
         text = rows_text(list(rows), columns)
         if text:

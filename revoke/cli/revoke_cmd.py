@@ -172,9 +172,8 @@ def _finish(g: Globals, result: object) -> None:
     assert isinstance(result, RunResult)
     payload = result.to_json()
     title = f"{'plan' if result.dry_run else 'revocation'}: sessions before {result.cutoff}"
-    emit(
-        g, payload, target_rows(payload), TARGET_COLUMNS, title=title, warnings=payload["warnings"]
-    )
+    rows = [] if g.output == "json" else target_rows(payload)  # JSON needs no rows
+    emit(g, payload, rows, TARGET_COLUMNS, title=title, warnings=payload["warnings"])
     if g.output == "table":
         from revoke.containment import step_summary
 
