@@ -72,6 +72,19 @@ def _pages(client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any
     yield from paginator.paginate(**kwargs, PaginationConfig={"PageSize": PAGE_SIZE})
 
 
+def account_details(
+    gateway: IamGateway, filters: list[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(list key, entity detail) for every entity of GetAccountAuthorizationDetails with
+    `filters`, page after page (UserDetailList, GroupDetailList, RoleDetailList, Policies)."""
+    with aws_errors(f"iam:GetAccountAuthorizationDetails ({', '.join(filters)})"):
+        pages = _pages(gateway.bulk_reader, "get_account_authorization_details", Filter=filters)
+        for page in pages:
+            for key in ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"):
+                for detail in page.get(key) or []:
+                    yield key, detail
+
+
 def state_from_detail(kind: str, detail: dict[str, Any]) -> PrincipalState:
     """A PrincipalState from one UserDetail/RoleDetail (access keys and the managed
     fallback's document are filled in separately)."""

@@ -8,7 +8,7 @@ Labels name each policy for the evaluator and for the report:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +78,46 @@ class PolicyReader:
         self._cache: dict[str, Any] = {}
         self._key_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        # From `prefetch`: (kind, lower-cased name) -> (inline, attached ARNs, groups), and
+        # group -> (inline, attached ARNs); each principal's entry is used once.
+        self._prefetched: dict[tuple[str, str], Any] = {}
+        self._groups: dict[str, Any] = {}
+
+    def prefetch(self, kind: str, names: Iterable[str]) -> None:
+        """The identity policies of many principals at once (a bulk run's verification):
+        inline documents, attached policies and groups from GetAccountAuthorizationDetails
+        (revoke.aws.bulk), a few paged calls instead of four or more per principal (fact
+        19). If that read fails, each principal is read on its own, as without it."""
+        from revoke.aws.bulk import account_details
+        from revoke.errors import RevokeError
+
+        wanted = {n.lower() for n in names}
+        inline_key = f"{kind.title()}PolicyList"
+        found: dict[tuple[str, str], Any] = {}
+        groups: dict[str, Any] = {}
+        try:
+            filters = [kind.title()] + (["Group"] if kind == "user" else [])
+            for list_key, detail in account_details(self.gateway, filters):
+                attached = [p["PolicyArn"] for p in detail.get("AttachedManagedPolicies") or []]
+                if list_key == "GroupDetailList":
+                    inline = [
+                        (p["PolicyName"], _document(p["PolicyDocument"]))
+                        for p in detail.get("GroupPolicyList") or []
+                    ]
+                    groups[detail["GroupName"]] = (inline, attached)
+                    continue
+                name = str(detail[f"{kind.title()}Name"]).lower()
+                if name in wanted:
+                    inline = [
+                        (p["PolicyName"], _document(p["PolicyDocument"]))
+                        for p in detail.get(inline_key) or []
+                    ]
+                    found[(kind, name)] = (inline, attached, list(detail.get("GroupList") or []))
+        except RevokeError:
+            return
+        with self._lock:
+            self._prefetched.update(found)
+            self._groups.update(groups)
 
     def _once(self, key: str, read: Callable[[], Any]) -> Any:
         """`read()` at most once per key; parallel callers wait for the first read."""
@@ -113,6 +153,16 @@ class PolicyReader:
         boundaries and SCPs are not identity policies and are left out.
         """
         found: list[tuple[str, dict[str, Any]]] = []
+        with self._lock:
+            known = self._prefetched.pop((kind, name.lower()), None)
+        if known is not None:
+            inline, attached_arns, groups = known
+            found = [(inline_label(policy_name), doc) for policy_name, doc in inline]
+            with aws_errors(f"iam: reading the policies of {kind} {name}"):
+                found += [(managed_label(arn), self.managed_document(arn)) for arn in attached_arns]
+                for group in groups:
+                    found.extend(self.group_policies(group))
+            return found
         with aws_errors(f"iam: reading the policies of {kind} {name}"):
             for policy_name in self._pages(f"list_{kind}_policies", "PolicyNames", kind, name):
                 doc = self.gateway.get_inline(kind, name, policy_name)
@@ -138,6 +188,15 @@ class PolicyReader:
         return self._once(f"group:{group}", lambda: list(self._read_group(group)))
 
     def _read_group(self, group: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            known = self._groups.get(group)
+        if known is not None:
+            inline, attached_arns = known
+            for policy_name, doc in inline:
+                yield f"group:{group}:{inline_label(policy_name)}", doc
+            for arn in attached_arns:
+                yield f"group:{group}:{managed_label(arn)}", self.managed_document(arn)
+            return
         for policy_name in self._pages("list_group_policies", "PolicyNames", "group", group):
             text = self.iam.get_group_policy(GroupName=group, PolicyName=policy_name)
             yield f"group:{group}:{inline_label(policy_name)}", _document(text["PolicyDocument"])

@@ -486,3 +486,41 @@ def test_old_slow_or_refused_reports_are_not_used() -> None:
     assert read_report(slow, clock) is None
     assert clock[0] - now <= REPORT_WAIT
     assert read_report(ReportClient("AccessDenied"), [now]) is None
+
+
+# -- verification layer 2 over many targets: policies from the bulk read ---------------------
+
+
+def test_prefetched_identity_policies_equal_per_principal_reads(iam: Any) -> None:
+    from revoke.aws.policies import PolicyReader
+
+    names = varied_account(iam)
+    iam.put_group_policy(
+        GroupName="ops", PolicyName="OpsInline", PolicyDocument=json.dumps(ALLOW_ALL)
+    )
+    admin = next(
+        p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == "Admin"
+    )
+    iam.attach_group_policy(GroupName="ops", PolicyArn=admin)
+    session = AwsSession(region="us-east-1")
+    counter = CallCounter()
+    counter.attach(session)
+    gateway = IamGateway(session)
+    bulk = PolicyReader(gateway)
+    bulk.prefetch("user", names)
+    before = counter.calls.copy()
+    found = {name: sorted(bulk.identity_policies("user", name), key=str) for name in names}
+    made = counter.calls - before
+    per_user = {
+        "ListUserPolicies",
+        "GetUserPolicy",
+        "ListAttachedUserPolicies",
+        "ListGroupsForUser",
+    }
+    assert not per_user & set(made)
+    assert made["GetPolicyVersion"] <= 2  # each managed document once: Admin, u008's fallback
+    single = PolicyReader(IamGateway(AwsSession(region="us-east-1")))
+    assert found == {
+        name: sorted(single.identity_policies("user", name), key=str) for name in names
+    }
+    assert any(label.startswith("group:ops:inline:") for label, _ in found["u009"])
