@@ -183,10 +183,13 @@ def plan_run(
     from revoke.bulkread import state_reader
 
     rendered = render_for(cutoff)
-    quotas = quotas or gateway.account_quotas()
     warnings: list[str] = []
-    # Many targets: one bulk read for all of them, instead of calls per target.
-    read_state = state_reader(gateway, kind, targets, warnings)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The quotas are read while the states are (one round trip less before writing).
+        asked = pool.submit(lambda: quotas or gateway.account_quotas())
+        # Many targets: one bulk read for all of them, instead of calls per target.
+        read_state = state_reader(gateway, kind, targets, warnings)
+        limits = asked.result()
 
     def plan_one(target: TargetName) -> TargetPlan:
         try:
@@ -200,7 +203,7 @@ def plan_run(
                     f"are for account {state.account}",
                     "BadInput",
                 )
-            row = plan_target(state, cutoff, rendered, quotas=quotas, force=force)
+            row = plan_target(state, cutoff, rendered, quotas=limits, force=force)
             return extend(state, row) if extend is not None else row
         except RevokeError as err:
             return _row_error(target, kind, err)
