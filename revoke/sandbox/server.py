@@ -485,10 +485,13 @@ def _reset_moto() -> None:
 
 
 def _cache_moto_modules() -> None:
-    """moto's server lists its own package directory, stat()ing ~170 entries, twice for
-    every request (moto.backends.list_of_moto_modules): a third of the layer's CPU per
-    request (benchmarks/README.md). The directory does not change while we run."""
+    """Two lookups moto's server repeats for every request, cached (they cannot change
+    while we run): the list of its own modules, read from disk with ~170 stat() calls,
+    twice (moto.backends.list_of_moto_modules), and the method names of the responding
+    class, found with inspect.getmembers (moto.core.utils.method_names_from_class).
+    Together about half of the layer's CPU per request (benchmarks/README.md)."""
     import moto.backends
+    import moto.core.responses
 
     if getattr(moto.backends.list_of_moto_modules, "cached", False):
         return
@@ -499,6 +502,16 @@ def _cache_moto_modules() -> None:
 
     cached.cached = True  # type: ignore[attr-defined]
     moto.backends.list_of_moto_modules = cached  # type: ignore[assignment]
+
+    find_methods = moto.core.responses.method_names_from_class
+    methods: dict[object, list[str]] = {}
+
+    def method_names(clazz: object) -> list[str]:
+        if clazz not in methods:
+            methods[clazz] = find_methods(clazz)
+        return list(methods[clazz])
+
+    moto.core.responses.method_names_from_class = method_names  # type: ignore[attr-defined]
 
 
 _GENERATED_TIME = re.compile(rb"<GeneratedTime>[^<]*</GeneratedTime>")
