@@ -15,6 +15,7 @@ would otherwise page through every principal of it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,34 @@ def use_bulk(count: int) -> bool:
     return count > BULK_THRESHOLD
 
 
+class Background:
+    """`fn(*args)` on a daemon thread; `result()` waits for it and returns or raises.
+
+    Not a ThreadPoolExecutor: Python joins every executor thread at exit, so a read left
+    behind by a run that stops (an unreachable endpoint retried ten times) would hold the
+    exit for half a minute."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(fn, *args), daemon=True).start()
+
+    def _run(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as err:  # noqa: BLE001 - re-raised by result()
+            self._error = err
+        finally:
+            self._done.set()
+
+    def result(self) -> Any:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def state_reader(
     gateway: IamGateway, kind: str, targets: Sequence[TargetName], warnings: list[str]
 ) -> Callable[[TargetName], PrincipalState]:
@@ -46,25 +75,22 @@ def state_reader(
 
     if not use_bulk(len(targets)):
         return per_target
-    from concurrent.futures import ThreadPoolExecutor
-
     from revoke.aws.bulk import access_keys, credential_report
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The credential report (users) is read while the bulk call runs; None (stale,
-        # refused, slow) means every user gets the per-user reads.
-        report_read = pool.submit(credential_report, gateway) if kind == "user" else None
-        try:
-            states = gateway.read_principals_bulk(kind, [t.name for t in targets], prefetch=True)
-        except AwsFailure as err:
-            if err.code not in _FALLBACK_CODES:
-                raise
-            warnings.append(
-                f"iam:GetAccountAuthorizationDetails was refused ({err.code}): reading each "
-                f"{kind} separately, {len(targets)} targets, several calls each"
-            )
-            return per_target
-        report = report_read.result() if report_read is not None else None
+    # The credential report (users) is read while the bulk call runs; None (stale,
+    # refused, slow) means every user gets the per-user reads.
+    report_read = Background(credential_report, gateway) if kind == "user" else None
+    try:
+        states = gateway.read_principals_bulk(kind, [t.name for t in targets], prefetch=True)
+    except AwsFailure as err:
+        if err.code not in _FALLBACK_CODES:
+            raise
+        warnings.append(
+            f"iam:GetAccountAuthorizationDetails was refused ({err.code}): reading each "
+            f"{kind} separately, {len(targets)} targets, several calls each"
+        )
+        return per_target
+    report = report_read.result() if report_read is not None else None
 
     def from_bulk(target: TargetName) -> PrincipalState:
         state = states.get(target.name.lower())

@@ -163,6 +163,47 @@ def map_bounded(
         pool.shutdown(wait=True)
 
 
+@dataclass
+class PlanReads:
+    """What a plan needs read first: the account's quotas, and how to read each target."""
+
+    quotas: Quotas
+    read_state: Callable[[TargetName], PrincipalState]
+    warnings: list[str]
+
+
+def read_for_plan(
+    gateway: IamGateway, kind: str, targets: Sequence[TargetName], quotas: Quotas | None = None
+) -> PlanReads:
+    """The quotas, read while the targets' states are: one round trip less before writing.
+    Many targets: one bulk read for all of them (revoke.bulkread), not calls per target."""
+    from revoke.bulkread import Background, state_reader
+
+    warnings: list[str] = []
+    asked = Background(lambda: quotas or gateway.account_quotas())
+    read_state = state_reader(gateway, kind, targets, warnings)
+    return PlanReads(asked.result(), read_state, warnings)
+
+
+class EarlyReads:
+    """`read_for_plan` started in the background, e.g. while sts:GetCallerIdentity checks
+    the credentials: the reads are read-only, so a run that stops first loses nothing, and
+    they run on daemon threads, so an abandoned read never delays the exit."""
+
+    def __init__(self, gateway: IamGateway, kind: str, targets: Sequence[TargetName]) -> None:
+        from revoke.bulkread import Background
+
+        self.kind = kind
+        self.targets = list(targets)
+        self._reads = Background(read_for_plan, gateway, kind, self.targets)
+
+    def matches(self, kind: str, targets: Sequence[TargetName]) -> bool:
+        return kind == self.kind and list(targets) == self.targets
+
+    def result(self) -> PlanReads:
+        return self._reads.result()  # type: ignore[no-any-return]
+
+
 def plan_run(
     gateway: IamGateway,
     kind: str,
@@ -175,21 +216,19 @@ def plan_run(
     action: str = "revoke",
     extend: Callable[[PrincipalState, TargetPlan], TargetPlan] | None = None,
     on_done: Callable[[Any], None] | None = None,
+    early: EarlyReads | None = None,
 ) -> RunResult:
     """Read every target's state (read-only calls) and decide what to write.
 
     `extend(state, row)` adds to a row from the state read for it (containment steps).
+    `early`: the same reads, started before (EarlyReads), used if they are for these targets.
     """
-    from revoke.bulkread import state_reader
-
     rendered = render_for(cutoff)
-    warnings: list[str] = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The quotas are read while the states are (one round trip less before writing).
-        asked = pool.submit(lambda: quotas or gateway.account_quotas())
-        # Many targets: one bulk read for all of them, instead of calls per target.
-        read_state = state_reader(gateway, kind, targets, warnings)
-        limits = asked.result()
+    if early is not None and quotas is None and early.matches(kind, targets):
+        reads = early.result()
+    else:
+        reads = read_for_plan(gateway, kind, targets, quotas)
+    limits, read_state, warnings = reads.quotas, reads.read_state, list(reads.warnings)
 
     def plan_one(target: TargetName) -> TargetPlan:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -524,3 +525,71 @@ def test_prefetched_identity_policies_equal_per_principal_reads(iam: Any) -> Non
         name: sorted(single.identity_policies("user", name), key=str) for name in names
     }
     assert any(label.startswith("group:ops:inline:") for label, _ in found["u009"])
+
+
+def test_many_managed_fallbacks_come_from_one_more_bulk_pass(iam: Any) -> None:
+    from revoke.aws.bulk import FALLBACK_BULK_THRESHOLD
+
+    names = seed_users(iam, FALLBACK_BULK_THRESHOLD + 5)
+    for i, name in enumerate(names):
+        arn = iam.create_policy(
+            PolicyName=managed_policy_name("user", name),
+            Path=MANAGED_POLICY_PATH,
+            PolicyDocument=revocation(f"2026-03-{i + 1:02d}T00:00:00Z"),
+        )["Policy"]["Arn"]
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    session = AwsSession(region="us-east-1")
+    counter = CallCounter()
+    counter.attach(session)
+    states = IamGateway(session).read_principals_bulk("user", names)
+    assert counter.calls["GetPolicyVersion"] == 0
+    assert counter.calls["GetAccountAuthorizationDetails"] == 2  # users, then local policies
+    for i, name in enumerate(names):
+        document = states[name].managed_fallback_document
+        assert document is not None
+        assert json.dumps(document, separators=(",", ":")) == revocation(
+            f"2026-03-{i + 1:02d}T00:00:00Z"
+        ).replace(" ", "")
+
+
+def test_early_reads_are_the_plans_reads_when_they_match(iam: Any) -> None:
+    from revoke.revocation import EarlyReads
+
+    names = seed_users(iam, 25)
+    session = AwsSession(region="us-east-1")
+    counter = CallCounter()
+    counter.attach(session)
+    gateway = IamGateway(session)
+    early = EarlyReads(gateway, "user", targets(names))
+    result = plan_run(gateway, "user", targets(names), CUTOFF, early=early)
+    assert {t.status for t in result.targets} == {"planned"}
+    assert counter.calls["GetAccountAuthorizationDetails"] == 1
+    assert counter.calls["GetAccountSummary"] == 1
+    plan_run(gateway, "user", targets(names[:22]), CUTOFF, early=early)  # other targets
+    assert counter.calls["GetAccountAuthorizationDetails"] == 2
+
+
+def test_a_run_that_stops_leaves_no_thread_that_would_hold_the_exit(tmp_path: Path) -> None:
+    """Reads started in the background (early reads, the credential report) run on daemon
+    threads: Python joins every non-daemon thread at exit, and a read retrying an
+    unreachable endpoint would hold the exit of a failed run for half a minute."""
+    import threading
+    from concurrent.futures import thread as executor_threads
+
+    from tests.helpers import run_cli
+
+    def held() -> set[threading.Thread]:
+        """Threads the interpreter would wait for at exit: non-daemon ones, and every
+        ThreadPoolExecutor worker (joined by concurrent.futures' exit hook)."""
+        workers = set(executor_threads._threads_queues)  # noqa: SLF001 - what exit joins
+        return {t for t in threading.enumerate() if not t.daemon} | workers
+
+    users = tmp_path / "users.txt"
+    users.write_text("\n".join(f"user{i:02d}" for i in range(25)) + "\n")
+    before = held()
+    result = run_cli(
+        "--endpoint-url", "http://127.0.0.1:9", "--yes", "--journal", str(tmp_path / "j"),
+        "user", "--from-file", str(users), "--before", "now",
+    )  # fmt: skip
+    assert result.exit_code == 254
+    assert [t for t in held() - before if t.is_alive()] == []
