@@ -185,25 +185,6 @@ def read_for_plan(
     return PlanReads(asked.result(), read_state, warnings)
 
 
-class EarlyReads:
-    """`read_for_plan` started in the background, e.g. while sts:GetCallerIdentity checks
-    the credentials: the reads are read-only, so a run that stops first loses nothing, and
-    they run on daemon threads, so an abandoned read never delays the exit."""
-
-    def __init__(self, gateway: IamGateway, kind: str, targets: Sequence[TargetName]) -> None:
-        from revoke.bulkread import Background
-
-        self.kind = kind
-        self.targets = list(targets)
-        self._reads = Background(read_for_plan, gateway, kind, self.targets)
-
-    def matches(self, kind: str, targets: Sequence[TargetName]) -> bool:
-        return kind == self.kind and list(targets) == self.targets
-
-    def result(self) -> PlanReads:
-        return self._reads.result()  # type: ignore[no-any-return]
-
-
 def plan_run(
     gateway: IamGateway,
     kind: str,
@@ -216,18 +197,13 @@ def plan_run(
     action: str = "revoke",
     extend: Callable[[PrincipalState, TargetPlan], TargetPlan] | None = None,
     on_done: Callable[[Any], None] | None = None,
-    early: EarlyReads | None = None,
 ) -> RunResult:
     """Read every target's state (read-only calls) and decide what to write.
 
     `extend(state, row)` adds to a row from the state read for it (containment steps).
-    `early`: the same reads, started before (EarlyReads), used if they are for these targets.
     """
     rendered = render_for(cutoff)
-    if early is not None and quotas is None and early.matches(kind, targets):
-        reads = early.result()
-    else:
-        reads = read_for_plan(gateway, kind, targets, quotas)
+    reads = read_for_plan(gateway, kind, targets, quotas)
     limits, read_state, warnings = reads.quotas, reads.read_state, list(reads.warnings)
 
     def plan_one(target: TargetName) -> TargetPlan:

@@ -95,8 +95,6 @@ def run_revocation(
     if verify and probe_profile and not dry_run:
         probe = open_probe(g, probe_profile, None if all_principals else targets, cutoff=cutoff)
     gateway = IamGateway(g.aws())
-    # The plan's reads start while STS answers (read-only: nothing is lost if it refuses).
-    early = None if all_principals else revocation.EarlyReads(gateway, kind, targets)
     actor = gateway.caller_identity()  # 253 here, before anything, when credentials are bad
     if all_principals:
         known = {t.name.lower() for t in targets}
@@ -130,7 +128,6 @@ def run_revocation(
             max_workers=max_workers,
             extend=recorder.extend,
             on_done=progress.advance,
-            early=early,
         )
     result.actor = actor
     result.details.update(details or {})

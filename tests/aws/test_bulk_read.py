@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -552,44 +551,32 @@ def test_many_managed_fallbacks_come_from_one_more_bulk_pass(iam: Any) -> None:
         ).replace(" ", "")
 
 
-def test_early_reads_are_the_plans_reads_when_they_match(iam: Any) -> None:
-    from revoke.revocation import EarlyReads
-
-    names = seed_users(iam, 25)
-    session = AwsSession(region="us-east-1")
-    counter = CallCounter()
-    counter.attach(session)
-    gateway = IamGateway(session)
-    early = EarlyReads(gateway, "user", targets(names))
-    result = plan_run(gateway, "user", targets(names), CUTOFF, early=early)
-    assert {t.status for t in result.targets} == {"planned"}
-    assert counter.calls["GetAccountAuthorizationDetails"] == 1
-    assert counter.calls["GetAccountSummary"] == 1
-    plan_run(gateway, "user", targets(names[:22]), CUTOFF, early=early)  # other targets
-    assert counter.calls["GetAccountAuthorizationDetails"] == 2
-
-
-def test_a_run_that_stops_leaves_no_thread_that_would_hold_the_exit(tmp_path: Path) -> None:
-    """Reads started in the background (early reads, the credential report) run on daemon
-    threads: Python joins every non-daemon thread at exit, and a read retrying an
-    unreachable endpoint would hold the exit of a failed run for half a minute."""
+def test_a_failed_bulk_read_leaves_no_thread_that_would_hold_the_exit(
+    iam: Any, gateway: IamGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The credential report is read beside the bulk call, on a daemon thread: Python joins
+    every non-daemon thread (and every executor worker) at exit, so a report still being
+    retried when the bulk call fails would hold the exit of the failed run."""
     import threading
+    import time
     from concurrent.futures import thread as executor_threads
 
-    from tests.helpers import run_cli
+    from revoke.aws import bulk
 
     def held() -> set[threading.Thread]:
-        """Threads the interpreter would wait for at exit: non-daemon ones, and every
-        ThreadPoolExecutor worker (joined by concurrent.futures' exit hook)."""
         workers = set(executor_threads._threads_queues)  # noqa: SLF001 - what exit joins
         return {t for t in threading.enumerate() if not t.daemon} | workers
 
-    users = tmp_path / "users.txt"
-    users.write_text("\n".join(f"user{i:02d}" for i in range(25)) + "\n")
+    def slow_report(_gateway: Any) -> None:
+        time.sleep(2)  # an endpoint that is being retried
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise AwsFailure("cannot reach the AWS endpoint", code="EndpointUnreachable")
+
+    names = seed_users(iam, 22)
+    monkeypatch.setattr(bulk, "credential_report", slow_report)
+    monkeypatch.setattr(gateway, "read_principals_bulk", broken)
     before = held()
-    result = run_cli(
-        "--endpoint-url", "http://127.0.0.1:9", "--yes", "--journal", str(tmp_path / "j"),
-        "user", "--from-file", str(users), "--before", "now",
-    )  # fmt: skip
-    assert result.exit_code == 254
+    with pytest.raises(AwsFailure):
+        plan_run(gateway, "user", targets(names), CUTOFF)
     assert [t for t in held() - before if t.is_alive()] == []
