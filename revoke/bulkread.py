@@ -142,15 +142,16 @@ def read_back_many(gateway: IamGateway, rows: list[TargetPlan], max_workers: int
     consistent, fact 18) and at the few written as managed fallbacks."""
     from revoke.revocation import map_bounded, read_back
 
+    def second_look(row: TargetPlan) -> None:
+        row.verification["read_back"] = read_back(gateway, row)  # status: apply_run's
+
     for kind in sorted({row.kind for row in rows}):
         group = [r for r in rows if r.kind == kind]
         confirmed = _confirmed_inline(gateway, kind, group)
-
-        def check(row: TargetPlan, confirmed: set[str] = confirmed) -> None:
+        others = []
+        for row in group:
             if row.mechanism == "inline" and row.name.lower() in confirmed:
-                found = {"status": "ok"}
+                row.verification["read_back"] = {"status": "ok"}
             else:
-                found = read_back(gateway, row)
-            row.verification["read_back"] = found  # the status is apply_run's to set
-
-        map_bounded(check, group, max_workers)
+                others.append(row)
+        map_bounded(second_look, others, max_workers)
