@@ -39,9 +39,11 @@ moto. Latency is slept outside the lock, so concurrent clients still overlap.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import re
+import socket
 import sys
 import threading
 import time
@@ -370,6 +372,43 @@ class Sandbox:
         from werkzeug.serving import make_server
 
         class QuietHandler(MotoRequestHandler):
+            """HTTP/1.1 keep-alive, which every AWS SDK's connection pool relies on.
+            werkzeug's development server closes every connection after one request,
+            because after the response it drains whatever the client sent next (it cannot
+            tell a body's rest from the next request). A body with a Content-Length is
+            read here first and the app reads it from memory, so the drain finds nothing
+            and the connection stays open (issue 8: a TCP connection and a server thread
+            per call were about a third of the sandbox's CPU per call, 1.8 ms -> 1.3 ms).
+            Anything else (a chunked body) closes as before."""
+
+            _keep_alive = False
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in separate writes: on a connection that stays
+                # open, Nagle's algorithm would hold the body for the client's delayed ACK.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def run_wsgi(self) -> None:
+                length = self.headers.get("Content-Length")
+                chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+                if length is None or chunked or not length.isdigit():
+                    self._keep_alive = False
+                    return super().run_wsgi()
+                body = self.rfile.read(int(length))
+                socket_file = self.rfile
+                self.rfile = io.BytesIO(body)
+                self._keep_alive = not self.close_connection
+                try:
+                    super().run_wsgi()
+                finally:
+                    self.rfile = socket_file
+
+            def send_header(self, keyword: str, value: str) -> None:
+                if self._keep_alive and keyword.lower() == "connection":
+                    return  # werkzeug's "close"; HTTP/1.1 keeps the connection by default
+                super().send_header(keyword, value)
+
             def log_request(self, code: Any = "-", size: Any = "-") -> None:
                 pass
 
