@@ -8,8 +8,8 @@ so the bound stays modest and botocore's standard retries absorb bursts).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -119,9 +119,15 @@ def map_bounded(
 ) -> list[Any]:
     """`fn` over items with at most `max_workers` threads, results in input order.
 
-    `on_done(result)` runs after each item (progress). On an interruption (Ctrl-C) the
-    items not yet started are cancelled and the ones in flight finish, so whatever they
-    changed is journalled; a re-run plans from live state and finishes the rest.
+    `on_done(result)` runs after each item (progress). On an interruption (Ctrl-C) or an
+    error the items not yet started are left alone and the ones in flight finish, so
+    whatever they changed is journalled; a re-run plans from live state and finishes the
+    rest. The error (or interruption) is then raised here.
+
+    Not a ThreadPoolExecutor (issue 8): `max_workers` threads take the next item as they
+    finish one. No future per item (10,000 futures and their locks were a bulk run's
+    largest allocation), and the calling thread only waits: with an executor it woke for
+    every finished item to hand out the next, contending for the GIL with the workers.
     """
     if on_done is not None:
         inner = fn
@@ -133,34 +139,45 @@ def map_bounded(
 
     if max_workers <= 1 or len(items) <= 1:
         return [fn(item) for item in items]
-    workers = min(max_workers, len(items))
-    pool = ThreadPoolExecutor(max_workers=workers)
-    # A window of futures, not one per item (pool.map submits all at once): a future and
-    # its lock per target made 10,000 targets cost ~7 MB before any work (issue 8).
-    window = 2 * workers
     results: list[Any] = [None] * len(items)
     queued = iter(enumerate(items))
-    running: dict[Future[Any], int] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
 
-    def refill() -> None:
-        for index, item in queued:
-            running[pool.submit(fn, item)] = index
-            if len(running) >= window:
+    def work() -> None:
+        while not stop.is_set():
+            with lock:
+                taken = next(queued, None)
+            if taken is None:
+                return
+            index, item = taken
+            try:
+                results[index] = fn(item)
+            except BaseException as err:  # noqa: BLE001 - re-raised in the caller below
+                with lock:
+                    errors.append(err)
+                stop.set()
                 return
 
+    # Daemon threads: a second Ctrl-C while the first waits for in-flight items exits.
+    threads = [
+        threading.Thread(target=work, name=f"revoke-worker-{n}", daemon=True)
+        for n in range(min(max_workers, len(items)))
+    ]
+    for thread in threads:
+        thread.start()
     try:
-        refill()
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                results[running.pop(future)] = future.result()
-            refill()
-        return results
+        for thread in threads:
+            thread.join()
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
+        stop.set()
+        for thread in threads:
+            thread.join()
         raise
-    finally:
-        pool.shutdown(wait=True)
+    if errors:
+        raise errors[0]
+    return results
 
 
 @dataclass

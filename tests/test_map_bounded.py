@@ -28,26 +28,52 @@ def test_results_keep_the_input_order_and_concurrency_stays_bounded() -> None:
     assert 1 < active["most"] <= 8
 
 
-def test_only_a_window_of_items_is_handed_to_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
-    from concurrent.futures import ThreadPoolExecutor
+class Watched(list):  # type: ignore[type-arg]
+    """A list that counts the items taken from it."""
 
-    submitted: list[int] = []
+    taken = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for item in super().__iter__():
+            self.taken += 1
+            yield item
+
+
+def test_items_are_taken_only_as_workers_free_up() -> None:
+    """Memory flat in the targets: never 1,000 items (or futures) queued ahead of work."""
+    items = Watched(range(1000))
     finished: list[int] = []
-    real_submit = ThreadPoolExecutor.submit
-
-    def submit(self: ThreadPoolExecutor, fn, *args):  # type: ignore[no-untyped-def]
-        submitted.append(args[0])
-        return real_submit(self, fn, *args)
-
-    monkeypatch.setattr(ThreadPoolExecutor, "submit", submit)
+    lock = threading.Lock()
 
     def work(item: int) -> int:
-        ahead = len(submitted) - len(finished)
-        finished.append(item)
+        with lock:
+            ahead = items.taken - len(finished)
+            finished.append(item)
         return ahead
 
-    ahead = map_bounded(work, list(range(1000)), 4)
-    assert max(ahead) <= 2 * 4  # never 1,000 futures waiting
+    ahead = map_bounded(work, items, 4)
+    assert max(ahead) <= 4
+
+
+def test_an_error_stops_new_items_and_is_raised_after_running_ones_finish() -> None:
+    started: list[int] = []
+    finished: list[int] = []
+    lock = threading.Lock()
+
+    def work(item: int) -> int:
+        with lock:
+            started.append(item)
+        if item == 3:
+            raise ValueError("boom")
+        time.sleep(0.01)
+        with lock:
+            finished.append(item)
+        return item
+
+    with pytest.raises(ValueError, match="boom"):
+        map_bounded(work, list(range(1000)), 4)
+    assert len(started) < 30
+    assert sorted(finished) == sorted(i for i in started if i != 3)  # none left half-done
 
 
 def test_an_interruption_stops_new_items_and_lets_running_ones_finish() -> None:
