@@ -1,4 +1,4 @@
-from revoke.cli.app import main
+from revoke.cli.app import run
 
 if __name__ == "__main__":
-    main()
+    run()
