@@ -95,7 +95,8 @@ def run_revocation(
     if verify and probe_profile and not dry_run:
         probe = open_probe(g, probe_profile, None if all_principals else targets, cutoff=cutoff)
     gateway = IamGateway(g.aws())
-    actor = gateway.caller_identity()  # 253 here, before anything, when credentials are bad
+    # 253 here, before anything, when credentials are bad
+    actor = gateway.caller_identity(prepare_iam=True)
     if all_principals:
         known = {t.name.lower() for t in targets}
         targets = targets + [
