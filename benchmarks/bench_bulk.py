@@ -44,8 +44,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from bench_startup import compile_bytecode, tool  # noqa: E402
 from bench_startup import table as startup_table  # noqa: E402
-from bench_startup import tool  # noqa: E402
 
 POLICY_NAME = "AWSRevokeOlderSessions"
 SETUP_WORKERS = 8
@@ -486,6 +486,7 @@ def main() -> None:
             ("start-up within budget", all(r.get("within_budget", True) for r in startup["rows"]))
         )
 
+    compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="revoke-bench-") as tmp:
         workdir = Path(tmp)
         with sandbox_session(workdir / "bulk") as sandbox:
