@@ -125,9 +125,9 @@ def map_bounded(
     rest. The error (or interruption) is then raised here.
 
     Not a ThreadPoolExecutor (issue 8): `max_workers` threads take the next item as they
-    finish one. No future per item (10,000 futures and their locks were a bulk run's
-    largest allocation), and the calling thread only waits: with an executor it woke for
-    every finished item to hand out the next, contending for the GIL with the workers.
+    finish one, so there is no future per item (10,000 futures and their locks were a
+    bulk run's largest allocation) and the calling thread only waits. Measured, it is as
+    fast as the executor was (benchmarks/README.md); it is here for memory and the stop.
     """
     if on_done is not None:
         inner = fn

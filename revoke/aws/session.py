@@ -52,6 +52,12 @@ def parse_timestamp(value: Any) -> datetime:
     return botocore.utils.parse_timestamp(value)  # type: ignore[no-any-return]
 
 
+def _parse_timestamps_fast(session: boto3.session.Session) -> None:
+    """Every client made from `session` from now on parses timestamps with parse_timestamp."""
+    factory = session._session.get_component("response_parser_factory")
+    factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+
+
 class AwsSession:
     """Lazily created boto3 session and clients (thread-safe: clients are shared)."""
 
@@ -69,7 +75,8 @@ class AwsSession:
         self._credentials = credentials
         self._requested_region = region
         self._boto: boto3.session.Session | None = boto_session
-        self._fast_timestamps = False
+        if boto_session is not None:
+            _parse_timestamps_fast(boto_session)
         self._clients: dict[tuple[str, int, str], Any] = {}
         self._lock = threading.Lock()
         # One pace for every IAM call of this session: IAM throttles per account (fact 19).
@@ -83,10 +90,7 @@ class AwsSession:
                 if self._credentials:
                     kwargs.update(self._credentials)
                 self._boto = boto3.session.Session(**kwargs)
-        if not self._fast_timestamps:
-            factory = self._boto._session.get_component("response_parser_factory")
-            factory.set_parser_defaults(timestamp_parser=parse_timestamp)
-            self._fast_timestamps = True
+                _parse_timestamps_fast(self._boto)
         return self._boto
 
     @property

@@ -216,8 +216,10 @@ def run() -> None:
         print(code, file=sys.stderr)  # what SystemExit("message") prints
         code = 1
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
-    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
-    if run_exit_handlers is None or any(not t.daemon and t.is_alive() for t in others):
+    working = [
+        t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()
+    ]
+    if run_exit_handlers is None or any(t.is_alive() for t in working):
         sys.exit(code)
     run_exit_handlers()
     for stream in (sys.stdout, sys.stderr):
