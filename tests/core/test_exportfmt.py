@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -235,6 +236,7 @@ def test_process_output_is_accepted_by_botocore(tmp_path: Path, monkeypatch) -> 
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(var, raising=False)
+    _freeze_botocore_clock(monkeypatch, datetime(2026, 11, 29, 16, 0, tzinfo=timezone.utc))
     creds = boto3.Session(profile_name="fromprocess").get_credentials()
     frozen = creds.get_frozen_credentials()
     assert (frozen.access_key, frozen.secret_key, frozen.token) == (
@@ -243,6 +245,22 @@ def test_process_output_is_accepted_by_botocore(tmp_path: Path, monkeypatch) -> 
         CREDS.session_token,
     )
     assert creds.method == "custom-process"
+
+
+def _freeze_botocore_clock(monkeypatch, now: datetime) -> None:
+    """botocore refreshes credentials whose Expiration is past (and a credential_process that
+    keeps printing expired ones is an error), so the round trip runs at a fixed time before
+    CREDS expire, never at today's date. Its clock is a default argument of
+    RefreshableCredentials, bound at import, hence the wrapper rather than a patched global."""
+    import botocore.credentials
+
+    original = botocore.credentials.RefreshableCredentials.__init__
+
+    def at_fixed_time(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["time_fetcher"] = lambda: now
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.credentials.RefreshableCredentials, "__init__", at_fixed_time)
 
 
 def _posix(text: str) -> str:
