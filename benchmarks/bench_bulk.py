@@ -471,7 +471,7 @@ def main() -> None:
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args()
 
-    from revoke.revocation import DEFAULT_MAX_WORKERS
+    from revoke.ops.revocation import DEFAULT_MAX_WORKERS
 
     workers = args.workers or DEFAULT_MAX_WORKERS
     sections = []

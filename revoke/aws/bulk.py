@@ -32,14 +32,26 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from revoke.aws.errors import aws_errors
+from revoke.aws.wire import document as decode_document
+from revoke.aws.wire import iso
 from revoke.core.plan import AccessKey, PrincipalState
 from revoke.core.policy import managed_policy_name
 
-if TYPE_CHECKING:
-    from revoke.aws.iam import IamGateway
+
+class IamGateway(Protocol):
+    """What the bulk reads need of `revoke.aws.iam.IamGateway` (which calls them): a
+    protocol, so this module does not import the gateway that imports it."""
+
+    @property
+    def bulk_reader(self) -> Any: ...
+
+    def managed_document(self, arn: str) -> dict[str, Any]: ...
+
+    def prefetch(self, what: str, user: str, answer: Any) -> None: ...
+
 
 # MaxItems of the paginated reads (IAM accepts up to 1,000). 500 principals a page: a
 # page's parse is the largest transient of a bulk run (~5 KB a principal), so memory
@@ -59,12 +71,6 @@ _DETAIL = {
     "user": ("User", "UserDetailList", "UserName", "UserPolicyList"),
     "role": ("Role", "RoleDetailList", "RoleName", "RolePolicyList"),
 }
-
-
-def _document(value: Any) -> dict[str, Any]:
-    from revoke.aws.iam import _document as decode
-
-    return decode(value)
 
 
 def _pages(client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -98,7 +104,7 @@ def state_from_detail(kind: str, detail: dict[str, Any]) -> PrincipalState:
         path=detail.get("Path", "/"),
     )
     state.inline_policies = {
-        p["PolicyName"]: _document(p["PolicyDocument"]) for p in detail.get(inline_key) or []
+        p["PolicyName"]: decode_document(p["PolicyDocument"]) for p in detail.get(inline_key) or []
     }
     state.attached_policies = [
         {"PolicyName": p["PolicyName"], "PolicyArn": p["PolicyArn"]}
@@ -163,7 +169,7 @@ def scan_inline(
                 document = None
                 for policy in detail.get(inline_key) or []:
                     if policy["PolicyName"] == wanted[key]:
-                        document = _document(policy["PolicyDocument"])
+                        document = decode_document(policy["PolicyDocument"])
                 visit(key, document)
 
 
@@ -184,7 +190,7 @@ def _fill_fallback_documents(gateway: IamGateway, states: list[PrincipalState]) 
                     versions = policy.get("PolicyVersionList") or []
                     default = next((v for v in versions if v.get("IsDefaultVersion")), None)
                     if policy["Arn"] in needed and default is not None:
-                        documents[policy["Arn"]] = _document(default["Document"])
+                        documents[policy["Arn"]] = decode_document(default["Document"])
     missing = sorted(needed - documents.keys())
 
     def fetch(arn: str) -> tuple[str, dict[str, Any]]:
@@ -207,7 +213,6 @@ def _map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
 def access_keys(gateway: IamGateway, user: str) -> list[AccessKey]:
     """One user's access keys (ListAccessKeys), through the bulk client: a throttle on one
     of hundreds of reads must not fail its target (more attempts, same rate limiter)."""
-    from revoke.aws.iam import _iso
 
     keys = []
     with aws_errors(f"iam:ListAccessKeys {user}"):
@@ -217,7 +222,7 @@ def access_keys(gateway: IamGateway, user: str) -> list[AccessKey]:
                     AccessKey(
                         access_key_id=meta["AccessKeyId"],
                         status=meta["Status"],
-                        created=_iso(meta.get("CreateDate")),
+                        created=iso(meta.get("CreateDate")),
                     )
                 )
     return keys

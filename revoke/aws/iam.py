@@ -6,40 +6,22 @@ Every method translates botocore errors (revoke.aws.errors).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from revoke.aws.errors import aws_errors, error_code
 from revoke.aws.session import WRITE_ATTEMPTS, AwsSession
+from revoke.aws.wire import document as decode_document
+from revoke.aws.wire import iso
 from revoke.core.plan import AccessKey, PrincipalState, Quotas
 from revoke.core.policy import MANAGED_POLICY_PATH, MANAGED_POLICY_PREFIX, compact
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if hasattr(value, "isoformat"):
-        from datetime import timezone
-
-        return str(value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return str(value)
-
-
-def _document(value: Any) -> dict[str, Any]:
-    # botocore decodes IAM policy documents to dicts; some endpoints return the text.
-    if isinstance(value, str):
-        from urllib.parse import unquote
-
-        return json.loads(unquote(value))  # type: ignore[no-any-return]
-    return dict(value)
 
 
 class IamGateway:
     def __init__(self, session: AwsSession) -> None:
         self.session = session
-        # Facts a bulk read already holds (revoke.bulkread): (what, user) -> answer.
+        # Facts a bulk read already holds (revoke.ops.bulkread): (what, user) -> answer.
         self._prefetched: dict[tuple[str, str], Any] = {}
         self._prefetch_lock = threading.Lock()
 
@@ -175,7 +157,7 @@ class IamGateway:
         version = self.iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])[
             "PolicyVersion"
         ]
-        return _document(version["Document"])
+        return decode_document(version["Document"])
 
     def get_inline(self, kind: str, name: str, policy_name: str) -> dict[str, Any] | None:
         import botocore.exceptions
@@ -190,7 +172,7 @@ class IamGateway:
                 if error_code(err) == "NoSuchEntity":
                     return None
                 raise
-        return _document(found["PolicyDocument"])
+        return decode_document(found["PolicyDocument"])
 
     def access_keys(self, user: str) -> list[AccessKey]:
         keys = []
@@ -201,7 +183,7 @@ class IamGateway:
                         AccessKey(
                             access_key_id=meta["AccessKeyId"],
                             status=meta["Status"],
-                            created=_iso(meta.get("CreateDate")),
+                            created=iso(meta.get("CreateDate")),
                         )
                     )
         return keys
@@ -210,7 +192,7 @@ class IamGateway:
         with aws_errors(f"iam:GetAccessKeyLastUsed {key.access_key_id}"):
             found = self.iam.get_access_key_last_used(AccessKeyId=key.access_key_id)
         used = found.get("AccessKeyLastUsed", {})
-        key.last_used = _iso(used.get("LastUsedDate"))
+        key.last_used = iso(used.get("LastUsedDate"))
         key.last_used_service = used.get("ServiceName")
         key.last_used_region = used.get("Region")
         return key
@@ -232,7 +214,7 @@ class IamGateway:
         key = AccessKey(
             access_key_id=access_key_id,
             status="unknown",
-            last_used=_iso(used.get("LastUsedDate")),
+            last_used=iso(used.get("LastUsedDate")),
             last_used_service=used.get("ServiceName"),
             last_used_region=used.get("Region"),
         )
@@ -333,7 +315,7 @@ class IamGateway:
                     return None
                 raise
         return {
-            "created": _iso(found.get("CreateDate")),
+            "created": iso(found.get("CreateDate")),
             "password_reset_required": bool(found.get("PasswordResetRequired", False)),
         }
 
@@ -355,7 +337,7 @@ class IamGateway:
         with aws_errors(f"iam:ListMFADevices {user}"):
             pages = self.iam.get_paginator("list_mfa_devices").paginate(UserName=user)
             return [
-                {"serial_number": d["SerialNumber"], "enabled": _iso(d.get("EnableDate"))}
+                {"serial_number": d["SerialNumber"], "enabled": iso(d.get("EnableDate"))}
                 for page in pages
                 for d in page["MFADevices"]
             ]
@@ -372,7 +354,7 @@ class IamGateway:
         """Who may assume the role: an attacker's way back in is often an edited trust."""
         with aws_errors(f"iam:GetRole {role}"):
             found = self.iam.get_role(RoleName=role)["Role"].get("AssumeRolePolicyDocument")
-        return _document(found) if found else None
+        return decode_document(found) if found else None
 
     def inline_policy_names(self, kind: str, name: str) -> list[str]:
         with aws_errors(f"iam:List{kind.title()}Policies {name}"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from revoke.aws.errors import aws_errors, error_code, error_message
+from revoke.aws.wire import document as decode_document
 from revoke.core.policy import (
     MANAGED_POLICY_PATH,
     MANAGED_POLICY_PREFIX,
@@ -46,12 +47,6 @@ def inline_label(policy_name: str) -> str:
 
 def managed_label(arn: str) -> str:
     return f"managed:{arn}"
-
-
-def _document(value: Any) -> dict[str, Any]:
-    from revoke.aws.iam import _document as decode
-
-    return decode(value)
 
 
 class SimulationUnavailable(Exception):
@@ -101,7 +96,7 @@ class PolicyReader:
                 attached = [p["PolicyArn"] for p in detail.get("AttachedManagedPolicies") or []]
                 if list_key == "GroupDetailList":
                     inline = [
-                        (p["PolicyName"], _document(p["PolicyDocument"]))
+                        (p["PolicyName"], decode_document(p["PolicyDocument"]))
                         for p in detail.get("GroupPolicyList") or []
                     ]
                     groups[detail["GroupName"]] = (inline, attached)
@@ -109,7 +104,7 @@ class PolicyReader:
                 name = str(detail[f"{kind.title()}Name"]).lower()
                 if name in wanted:
                     inline = [
-                        (p["PolicyName"], _document(p["PolicyDocument"]))
+                        (p["PolicyName"], decode_document(p["PolicyDocument"]))
                         for p in detail.get(inline_key) or []
                     ]
                     found[(kind, name)] = (inline, attached, list(detail.get("GroupList") or []))
@@ -199,7 +194,10 @@ class PolicyReader:
             return
         for policy_name in self._pages("list_group_policies", "PolicyNames", "group", group):
             text = self.iam.get_group_policy(GroupName=group, PolicyName=policy_name)
-            yield f"group:{group}:{inline_label(policy_name)}", _document(text["PolicyDocument"])
+            yield (
+                f"group:{group}:{inline_label(policy_name)}",
+                decode_document(text["PolicyDocument"]),
+            )
         for attached in self._pages(
             "list_attached_group_policies", "AttachedPolicies", "group", group
         ):
@@ -331,7 +329,7 @@ def account_revocations(gateway: IamGateway) -> list[dict[str, Any]]:
                     continue
                 versions = policy.get("PolicyVersionList", [])
                 default = next((v for v in versions if v.get("IsDefaultVersion")), None)
-                doc = _document(default["Document"]) if default else None
+                doc = decode_document(default["Document"]) if default else None
                 fallbacks[policy["Arn"]] = {"name": policy_name, "document": doc}
 
     found: list[dict[str, Any]] = []
@@ -344,7 +342,7 @@ def account_revocations(gateway: IamGateway) -> list[dict[str, Any]]:
             arn = entity["Arn"]
             for inline in entity.get(inline_key) or []:
                 if inline["PolicyName"] == POLICY_NAME:
-                    doc = _document(inline["PolicyDocument"])
+                    doc = decode_document(inline["PolicyDocument"])
                     found.append(_entry(kind, name, arn, POLICY_NAME, doc, "inline"))
             for attached in entity.get("AttachedManagedPolicies") or []:
                 fallback = fallbacks.get(attached["PolicyArn"])

@@ -95,7 +95,7 @@ class Probe:
         self.arn: str | None = None  # who the credentials act as, once looked up
         self.access_key_id: str | None = None  # once read by key_kind()
         # When the probe session was issued (UTC `...Z`), where the token ledger knows it:
-        # AWS tells a token's holder no issue time (revoke.ledger).
+        # AWS tells a token's holder no issue time (revoke.state.ledger).
         self.issued_at: str | None = None
         self._service, self._method = PROBE_CALLS[action]
         self._client = client

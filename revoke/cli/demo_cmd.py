@@ -28,7 +28,7 @@ def _journal_given(ctx: typer.Context) -> bool:
 
 
 def _narrator(g: Globals) -> Any:
-    from revoke.demo import FAILED, StepResult, marks
+    from revoke.sandbox.demo import FAILED, StepResult, marks
 
     ok_mark, fail_mark = marks(getattr(sys.stderr, "encoding", None))
 
@@ -51,7 +51,7 @@ def demo(ctx: typer.Context) -> None:
     its three checks, the old token refused, a new one and the key still working, the
     journal entry. Touches no AWS account. Exit 0 when every step behaved, 3 otherwise."""
     g = get_globals(ctx)
-    from revoke.demo import NOT_RUN, STEPS, run_demo
+    from revoke.sandbox.demo import NOT_RUN, STEPS, run_demo
 
     journal = g.journal_path if _journal_given(ctx) else None
     g.say(

@@ -1,5 +1,5 @@
 """`revoke user|role NAME --accounts ...|--accounts-file F|--all-accounts`: the options and
-the output of the fan-out (the flow is revoke.fanout). Not a command module of its own:
+the output of the fan-out (the flow is revoke.ops.fanout). Not a command module of its own:
 revoke_cmd hands over to it when an account option is given."""
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def run_fanout_command(
 ) -> None:
     from revoke.cli.revoke_cmd import utcnow
     from revoke.core.timeparse import parse_cutoff
-    from revoke.fanout import FanOutOptions, check_role_name, run_fanout
-    from revoke.verify import parse_deadline
+    from revoke.ops.fanout import FanOutOptions, check_role_name, run_fanout
+    from revoke.ops.verify import parse_deadline
 
     cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
     if offline:

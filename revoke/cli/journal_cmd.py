@@ -20,7 +20,7 @@ VERIFY_COLUMNS = ["problem"]
 
 
 def _open(g: Any) -> Any:
-    from revoke.journal import Journal
+    from revoke.state.journal import Journal
 
     journal = Journal(g.journal_path)
     if not journal.exists():
@@ -85,7 +85,7 @@ def show(
     last: int = typer.Option(None, "--last", min=1, help="Only the newest N records."),
 ) -> None:
     """Print the journal's records (JSON: every field, evidence included)."""
-    from revoke.journal import matches_target
+    from revoke.state.journal import matches_target
 
     g = get_globals(ctx)
     journal = _open(g)

@@ -1,6 +1,6 @@
 """`revoke key KEY_ID [--before WHEN]`: start from the leaked key ID, contain its owner.
 
-Find the principal (revoke.keyhunt), then run exactly the flow of `revoke user|role`
+Find the principal (revoke.ops.keyhunt), then run exactly the flow of `revoke user|role`
 (revoke_cmd.run_revocation: plan, confirm, evidence, containment, deny, verify, journal),
 so `revoke lift user|role NAME` undoes it like any other revocation.
 """
@@ -20,7 +20,7 @@ BEFORE_HELP = (
 
 
 def _say_owner(g: Globals, owner: object) -> None:
-    from revoke.keyhunt import KeyOwner
+    from revoke.ops.keyhunt import KeyOwner
 
     assert isinstance(owner, KeyOwner)
     key = owner.key
@@ -91,8 +91,8 @@ def register(app: typer.Typer) -> None:
         from revoke.cli import revoke_cmd
         from revoke.core.keyowner import cutoff_for_session, parse_access_key
         from revoke.core.timeparse import parse_cutoff
-        from revoke.fanout import check_role_name, parse_accounts
-        from revoke.verify import parse_deadline
+        from revoke.ops.fanout import check_role_name, parse_accounts
+        from revoke.ops.verify import parse_deadline
 
         g = get_globals(ctx)
         # Everything the responder typed is checked before the first call (exit 2).
@@ -102,8 +102,8 @@ def register(app: typer.Typer) -> None:
         role_name = check_role_name(assume_role_name) if assume_role_name else None
         parse_deadline(deadline)
 
-        from revoke.keyhunt import hunt
-        from revoke.ledger import Ledger
+        from revoke.ops.keyhunt import hunt
+        from revoke.state.ledger import Ledger
 
         owner, session = hunt(
             g.aws(),

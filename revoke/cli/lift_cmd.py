@@ -64,8 +64,8 @@ def _lift_command(kind: str):  # noqa: ANN202 - Typer builds the signature
         ),
     ) -> None:
         from revoke.core.names import parse_target
-        from revoke.journal import Journal
-        from revoke.lift import lift_target
+        from revoke.ops.lift import lift_target
+        from revoke.state.journal import Journal
 
         g = get_globals(ctx)
         target = parse_target(kind, name)
@@ -133,8 +133,8 @@ def gc(
     from datetime import datetime, timezone
 
     from revoke.core.timeparse import parse_duration
-    from revoke.journal import Journal
-    from revoke.lift import apply_gc, gc_warnings, plan_gc
+    from revoke.ops.lift import apply_gc, gc_warnings, plan_gc
+    from revoke.state.journal import Journal
 
     g = get_globals(ctx)
     margin_seconds = parse_duration(margin)

@@ -44,7 +44,7 @@ def _rows(plan: ScpPlan) -> list[dict[str, Any]]:
 
 
 def _finish(g: Globals, plan: ScpPlan, requested_cutoff: str, dry_run: bool) -> None:
-    from revoke.organization import exit_code
+    from revoke.ops.organization import exit_code
 
     payload = {
         "action": "revoke",
@@ -74,20 +74,20 @@ def _narrate(g: Globals, steps: list[dict[str, str]], verb: str) -> None:
 
 def _journal_ready(g: Globals) -> None:
     """Evidence first: stop before any change when the journal cannot take a record."""
-    from revoke.journal import Journal
+    from revoke.state.journal import Journal
 
     Journal(g.journal_path).check_writable()
 
 
 def _journal(g: Globals, record: dict[str, Any]) -> None:
-    from revoke.journal import Journal
+    from revoke.state.journal import Journal
 
     Journal(g.journal_path).append(record)
 
 
 def _org_records(g: Globals) -> list[dict[str, Any]]:
     """Every target's: the one SCP is shared, so a lift weighs what the others did to it."""
-    from revoke.journal import CHANGE_ACTIONS, Journal
+    from revoke.state.journal import CHANGE_ACTIONS, Journal
 
     return [
         r
@@ -132,7 +132,7 @@ def org(
     cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
     org_target = parse_org_target(target) if target else None
     exemptions = [parse_exemption(arn) for arn in exempt_principal or []]
-    from revoke import organization
+    from revoke.ops import organization
 
     if offline:
         plan = organization.offline_plan(org_target, cutoff, exemptions)
@@ -188,10 +188,10 @@ def lift_org(
     restores the previous SCP content, or deletes ours."""
     g = get_globals(ctx)
     org_target = parse_org_target(target) if target else None
-    from revoke import organization
     from revoke.aws.iam import IamGateway
     from revoke.aws.orgs import OrgsGateway
     from revoke.errors import BadInput
+    from revoke.ops import organization
 
     caller = IamGateway(g.aws()).caller_identity()
     orgs = OrgsGateway(g.aws())
@@ -258,7 +258,7 @@ def org_status_command(g: Globals, kind: str | None, name: str | None, role_name
     active account, and the organization's SCP. Exit 4 when an account could not be read."""
     from revoke.aws.iam import IamGateway
     from revoke.errors import BadInput, ExitCode
-    from revoke.fanout import check_role_name, org_status
+    from revoke.ops.fanout import check_role_name, org_status
 
     if kind is not None and kind.lower() not in ("user", "role"):
         raise BadInput(f"{kind!r} is not user or role", hint="revoke status --all-accounts")

@@ -16,7 +16,7 @@ from revoke.core.names import TargetName, parse_target, read_names_file
 from revoke.core.output import DECLINED, TARGET_COLUMNS, target_rows
 from revoke.core.timeparse import parse_cutoff
 from revoke.errors import BadInput
-from revoke.inputs import read_text_argument
+from revoke.ops.inputs import read_text_argument
 
 BEFORE_HELP = (
     "Cutoff: sessions issued before it are denied. now, -30m, -2h, -1d, @EPOCH, or "
@@ -71,8 +71,8 @@ def run_revocation(
     """Plan, confirm, apply, verify, journal. `deactivate_key_ids`: deactivate only these
     keys (implies key containment); `details`: more keys for the JSON output."""
     cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
-    from revoke import revocation
-    from revoke.verify import open_probe, parse_deadline
+    from revoke.ops import revocation
+    from revoke.ops.verify import open_probe, parse_deadline
 
     deadline_seconds = parse_deadline(deadline)
 
@@ -105,8 +105,8 @@ def run_revocation(
     g.say(f"planning: {len(targets)} {kind}(s) in account {actor['account']}, cutoff {cutoff}")
     g.say(f"  (to resume an interrupted run, re-run with --before {cutoff})")
     from revoke.cli.progress import Progress
-    from revoke.containment import ContainmentOptions, RevocationRecorder
-    from revoke.journal import Journal
+    from revoke.ops.containment import ContainmentOptions, RevocationRecorder
+    from revoke.state.journal import Journal
 
     recorder = RevocationRecorder(
         gateway,
@@ -137,7 +137,7 @@ def run_revocation(
     if dry_run or not result.changes:
         _finish(g, result)
         return
-    from revoke.containment import describe_containment
+    from revoke.ops.containment import describe_containment
 
     if not g.confirm(
         f"Write the deny for sessions issued before {cutoff} to {len(result.changes)} "
@@ -158,7 +158,7 @@ def run_revocation(
             verify=verify,
         )
     if verify:
-        from revoke.verify import verify_run
+        from revoke.ops.verify import verify_run
 
         verify_run(g, gateway, result, probe=probe, deadline=deadline_seconds)
         recorder.record_verification(result)
@@ -168,7 +168,7 @@ def run_revocation(
 
 
 def _finish(g: Globals, result: object) -> None:
-    from revoke.revocation import RunResult
+    from revoke.ops.revocation import RunResult
 
     assert isinstance(result, RunResult)
     payload = result.to_json()
@@ -176,7 +176,7 @@ def _finish(g: Globals, result: object) -> None:
     rows = [] if g.output == "json" else target_rows(payload)  # JSON needs no rows
     emit(g, payload, rows, TARGET_COLUMNS, title=title, warnings=payload["warnings"])
     if g.output == "table":
-        from revoke.containment import step_summary
+        from revoke.ops.containment import step_summary
 
         for t in result.targets:
             for step in t.containment:

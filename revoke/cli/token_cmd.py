@@ -53,7 +53,7 @@ def issue(
     export = get_format(fmt) if fmt is not None else None
     if export is None and write_profile is None:
         export = get_format("json")
-    from revoke.tokens import describe_issue, issue_token, utcnow
+    from revoke.ops.tokens import describe_issue, issue_token, utcnow
 
     issued = issue_token(
         g,
@@ -89,7 +89,7 @@ def inspect(
 ) -> None:
     """What a credential is, whose, until when, and whether a revocation covers it."""
     g = get_globals(ctx)
-    from revoke.tokens import inspect_credentials, inspect_rows
+    from revoke.ops.tokens import inspect_credentials, inspect_rows
 
     result = inspect_credentials(g, profile=profile or g.profile, admin_profile=admin_profile)
     payload = result.payload

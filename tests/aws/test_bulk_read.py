@@ -1,4 +1,4 @@
-"""Bulk reads (revoke.aws.bulk, revoke.bulkread): the same plan as per-principal reads, in
+"""Bulk reads (revoke.aws.bulk, revoke.ops.bulkread): the same plan as per-principal reads, in
 a number of IAM calls that does not grow with the number of targets."""
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from revoke import bulkread
 from revoke.aws.iam import IamGateway
 from revoke.aws.session import AwsSession
 from revoke.core.names import TargetName
 from revoke.core.plan import as_dict
 from revoke.core.policy import MANAGED_POLICY_PATH, managed_policy_name
 from revoke.errors import AwsFailure
-from revoke.revocation import apply_run, plan_run
+from revoke.ops import bulkread
+from revoke.ops.revocation import apply_run, plan_run
 
 CUTOFF = "2026-11-29T05:00:01Z"
 ALLOW_ALL = {

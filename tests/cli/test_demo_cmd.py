@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from revoke.demo import STEPS
-from revoke.journal import Journal
 from revoke.sandbox import Sandbox
+from revoke.sandbox.demo import STEPS
+from revoke.state.journal import Journal
 from tests.helpers import json_out, run_cli
 
 pytestmark = pytest.mark.slow  # each run starts a sandbox (about a second)
@@ -169,7 +169,7 @@ def test_help_imports_neither_moto_nor_the_demo() -> None:
         "        main(argv)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "print(sorted(m for m in ('moto', 'boto3', 'revoke.sandbox', 'revoke.demo') "
+        "print(sorted(m for m in ('moto', 'boto3', 'revoke.sandbox', 'revoke.sandbox.demo') "
         "if m in sys.modules))\n"
     )
     proc = subprocess.run(

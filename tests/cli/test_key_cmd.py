@@ -23,9 +23,9 @@ from revoke.aws.cloudtrail import CloudTrailGateway, TrailLookup
 from revoke.cli.context import Globals
 from revoke.core.policy import POLICY_NAME, existing_cutoff
 from revoke.core.timeparse import cutoff_datetime
-from revoke.journal import Journal
-from revoke.ledger import Ledger, new_record
 from revoke.sandbox.tokens import key_id_for_account
+from revoke.state.journal import Journal
+from revoke.state.ledger import Ledger, new_record
 from tests.helpers import assert_clean_failure, json_out, run_cli
 
 ACCOUNT = "123456789012"

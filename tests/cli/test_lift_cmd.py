@@ -14,8 +14,7 @@ from moto import mock_aws
 from revoke.cli.context import Globals
 from revoke.core.output import DECLINED
 from revoke.core.policy import POLICY_NAME, existing_cutoff
-from revoke.journal import Journal
-from revoke.lift import (
+from revoke.ops.lift import (
     ROLE_TOKEN_LIFE,
     USER_TOKEN_LIFE,
     apply_gc,
@@ -27,6 +26,7 @@ from revoke.lift import (
     strip_revocation,
     token_life,
 )
+from revoke.state.journal import Journal
 from tests.helpers import assert_clean_failure, json_out, run_cli
 
 CUTOFF = "2026-11-01T05:00:00Z"

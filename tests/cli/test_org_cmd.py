@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from revoke.core.scp import SCP_POLICY_NAME, scp_cutoff, scp_exemptions
-from revoke.journal import Journal
+from revoke.state.journal import Journal
 from tests.helpers import assert_clean_failure, json_out, run_cli
 
 MANAGEMENT = "123456789012"
@@ -472,7 +472,7 @@ def test_lift_org_restores_a_policy_that_existed_before_once_the_last_target_goe
 
 
 def test_the_document_a_journalled_run_left_follows_the_steps_that_went_through() -> None:
-    from revoke.organization import written_document
+    from revoke.ops.organization import written_document
 
     old, new = {"old": 1}, {"new": 1}
 

@@ -21,9 +21,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from revoke import credfile
 from revoke.core.exportfmt import FORMATS, ExportCredentials, render
-from revoke.ledger import Ledger, new_record
+from revoke.state import credfile
+from revoke.state.ledger import Ledger, new_record
 from tests.helpers import assert_clean_failure, json_out, run_cli
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"

@@ -11,12 +11,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from revoke import verify as v
 from revoke.aws.probe import Probe
 from revoke.core.policy import POLICY_NAME
+from revoke.ops import verify as v
 from tests.aws.test_probe import EXPLICIT, IMPLICIT, StubS3, client_error
 from tests.helpers import assert_clean_failure, json_out, run_cli
-from tests.test_verify import FakeTime
+from tests.ops.test_verify import FakeTime
 
 CUTOFF = "2026-11-01T05:00:00Z"
 ALICE = "arn:aws:iam::123456789012:user/alice"
@@ -146,7 +146,7 @@ def ledger_probe(
 
     from revoke.cli.context import default_state_dir
     from revoke.core.timeparse import cutoff_datetime
-    from revoke.ledger import Ledger, new_record
+    from revoke.state.ledger import Ledger, new_record
 
     issued = cutoff_datetime(issued_at)
     Ledger.in_state_dir(default_state_dir()).append(

@@ -20,7 +20,7 @@ from revoke.core.keyowner import (
 )
 from revoke.core.names import TargetName
 from revoke.errors import BadInput
-from revoke.revocation import render_for
+from revoke.ops.revocation import render_for
 
 ACCOUNT = "123456789012"
 

@@ -6,7 +6,7 @@ import pytest
 
 from revoke.core.plan import AccessKey, PrincipalState, Quotas, plan_target
 from revoke.core.policy import POLICY_NAME, existing_cutoff, policy_size, render_revocation
-from revoke.templates import deny_older_sessions
+from revoke.ops.templates import deny_older_sessions
 
 CUTOFF = "2026-11-29T05:00:00Z"
 LATER = "2026-11-29T06:00:00Z"

@@ -19,7 +19,7 @@ from revoke.core.policy import (
     render_revocation,
 )
 from revoke.core.timeparse import parse_cutoff
-from revoke.templates import deny_older_sessions, templates_dir
+from revoke.ops.templates import deny_older_sessions, templates_dir
 
 NOW = datetime(2026, 11, 29, 5, 0, 0, 400000, tzinfo=timezone.utc)
 

@@ -12,7 +12,7 @@ from revoke.core.proof import (
     is_revocation_statement,
     prove,
 )
-from revoke.revocation import render_for
+from revoke.ops.revocation import render_for
 
 CUTOFF = "2026-11-01T05:00:00Z"
 OURS = "inline:AWSRevokeOlderSessions"

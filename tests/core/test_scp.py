@@ -27,7 +27,7 @@ from revoke.core.scp import (
     verify_logic,
 )
 from revoke.errors import BadInput
-from revoke.templates import deny_older_sessions_scp
+from revoke.ops.templates import deny_older_sessions_scp
 
 CUTOFF = "2026-11-29T05:00:00Z"
 LATER = "2026-11-29T06:00:00Z"

@@ -22,8 +22,8 @@ from moto import mock_aws
 
 from revoke.cli.progress import Progress
 from revoke.core.policy import POLICY_NAME, existing_cutoff
-from revoke.journal import Journal
 from revoke.sandbox import Sandbox
+from revoke.state.journal import Journal
 from tests.helpers import json_out, run_cli
 
 CUTOFF = "2026-11-01T05:00:00Z"

@@ -19,9 +19,9 @@ import botocore.exceptions
 import pytest
 
 from revoke.core.policy import POLICY_NAME, existing_cutoff
-from revoke.journal import Journal
 from revoke.sandbox import Sandbox
 from revoke.sandbox.tokens import key_id_for_account
+from revoke.state.journal import Journal
 from tests.helpers import assert_clean_failure, json_out, run_cli
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ import pytest
 
 from revoke.core.policy import POLICY_NAME, existing_cutoff
 from revoke.core.scp import SCP_POLICY_NAME, scp_cutoff, scp_exemptions
-from revoke.journal import Journal
 from revoke.sandbox import Sandbox
+from revoke.state.journal import Journal
 from tests.helpers import json_out, run_cli
 
 pytestmark = pytest.mark.slow

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from revoke.core.policy import POLICY_NAME
-from revoke.journal import Journal
 from revoke.sandbox import Sandbox
+from revoke.state.journal import Journal
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from revoke.ledger import Ledger
 from revoke.sandbox import Sandbox
+from revoke.state.ledger import Ledger
 from tests.helpers import json_out, run_cli
 
 pytestmark = pytest.mark.slow

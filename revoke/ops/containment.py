@@ -5,7 +5,7 @@ fresh tokens after the cutoff (AWS-FACTS fact 3). The playbook (fact 21) adds: d
 the user's access keys (never delete them: they are evidence, and reversible), remove the
 console password, and collect the evidence before changing anything.
 
-`RevocationRecorder` plugs into the revocation run (revoke.revocation.plan_run/apply_run):
+`RevocationRecorder` plugs into the revocation run (revoke.ops.revocation.plan_run/apply_run):
 - `extend(state, row)` (planning, read-only): the containment steps, each key listed with
   its last use, so `--dry-run` shows them;
 - `before_apply(row)`: evidence capture (policies, keys with last use, login profile, MFA
@@ -43,11 +43,11 @@ from revoke.core.plan import (
 from revoke.core.policy import compact
 from revoke.core.timeparse import cutoff_datetime
 from revoke.errors import RevokeError
-from revoke.journal import Journal, utc_timestamp
+from revoke.state.journal import Journal, utc_timestamp
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
-    from revoke.revocation import RunResult
+    from revoke.ops.revocation import RunResult
 
 DEACTIVATE_KEY = "deactivate_key"
 DELETE_LOGIN_PROFILE = "delete_login_profile"

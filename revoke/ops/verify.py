@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from revoke.aws.probe import Probe
     from revoke.cli.context import Globals
     from revoke.core.names import TargetName
-    from revoke.revocation import RunResult
+    from revoke.ops.revocation import RunResult
 
 DEFAULT_DEADLINE = 300.0
 BACKOFF_BASE = 1.0
@@ -252,12 +252,12 @@ def verify_rows(
 ) -> None:
     """Layers 2 and 3 for rows whose read-back already sits in `row.verification`."""
     from revoke.aws.policies import PolicyReader
-    from revoke.revocation import map_bounded
+    from revoke.ops.revocation import map_bounded
 
     if not rows:
         return
     reader = PolicyReader(gateway)
-    from revoke.bulkread import use_bulk
+    from revoke.ops.bulkread import use_bulk
 
     if use_bulk(len(rows)):  # many targets: their policies in a few bulk calls (fact 19)
         for kind in sorted({r.kind for r in rows}):
@@ -394,7 +394,7 @@ def open_probe(
     targets are known act as one of them, and when the token ledger knows its issue time,
     have been issued before the cutoff (check_probe_issue_time)."""
     from revoke.aws.probe import Probe, identity_matches
-    from revoke.ledger import Ledger
+    from revoke.state.ledger import Ledger
 
     probe = Probe.from_profile(profile, region=g.region, endpoint_url=g.endpoint_url)
     if probe.key_kind() == "long-term":
@@ -484,7 +484,7 @@ def verify_in_force(
     Raises AwsFailure (254) when the principal does not exist or holds no revocation."""
     from revoke.core.policy import managed_policy_name
     from revoke.core.timeparse import cutoff_datetime
-    from revoke.revocation import RunResult
+    from revoke.ops.revocation import RunResult
 
     state = gateway.read_principal(kind, name, with_keys=False)
     if not state.exists:

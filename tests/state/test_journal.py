@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from revoke.errors import ExitCode
-from revoke.journal import (
+from revoke.state.journal import (
     GENESIS,
     REDACTED,
     Journal,
@@ -225,7 +225,7 @@ def test_threads_of_one_run_never_fork_the_chain(journal: Journal) -> None:
 
 WRITER = """
 import sys
-from revoke.journal import Journal
+from revoke.state.journal import Journal
 journal = Journal(sys.argv[1])
 evidence = {"inline_policies": {"p": {"Sid": "x" * 6000}}}  # lines larger than a pipe buffer
 for i in range(int(sys.argv[3])):

@@ -215,7 +215,7 @@ def create_user(scene: Scene) -> str:
         "aws_access_key_id": key["AccessKeyId"],
         "aws_secret_access_key": key["SecretAccessKey"],
     }
-    from revoke.credfile import write_profile
+    from revoke.state.credfile import write_profile
 
     write_profile(scene.credentials_file, KEY_PROFILE, scene.key)
     key_id = key["AccessKeyId"]
@@ -226,7 +226,7 @@ def create_user(scene: Scene) -> str:
 def issue_token(scene: Scene) -> str:
     run = scene.revoke("--profile", KEY_PROFILE, "token", "issue", "--write-profile", TOKEN_PROFILE)
     expect(run.code == 0, "revoke token issue to exit 0", f"exit {run.code}")
-    from revoke.credfile import read_profile
+    from revoke.state.credfile import read_profile
 
     values = read_profile(scene.credentials_file, TOKEN_PROFILE) or {}
     key_id = values.get("aws_access_key_id", "")

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from revoke.aws.session import AwsSession
     from revoke.cli.context import Globals
     from revoke.core.names import TargetName
-    from revoke.revocation import RunResult
+    from revoke.ops.revocation import RunResult
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 DEFAULT_ACCOUNT_WORKERS = 4
@@ -179,7 +179,7 @@ def plan_accounts(
     on_done: Callable[[AccountOutcome], None] | None = None,
 ) -> tuple[list[AccountOutcome], dict[str, AwsSession]]:
     """Open a session in every account and plan there (read-only calls only)."""
-    from revoke.revocation import map_bounded
+    from revoke.ops.revocation import map_bounded
 
     sessions: dict[str, AwsSession] = {}
 
@@ -210,7 +210,7 @@ def apply_accounts(
     account_workers: int = DEFAULT_ACCOUNT_WORKERS,
 ) -> None:
     """Apply (and verify, and journal) every account's plan that has changes."""
-    from revoke.revocation import map_bounded
+    from revoke.ops.revocation import map_bounded
 
     def one(outcome: AccountOutcome) -> AccountOutcome:
         if outcome.result is None or not outcome.result.changes:
@@ -238,7 +238,7 @@ def skipped(account: dict[str, str]) -> AccountOutcome:
 
 
 def read_accounts_file(path: str) -> str:
-    from revoke.inputs import read_text_argument
+    from revoke.ops.inputs import read_text_argument
 
     return read_text_argument(path, "one account ID a line")
 
@@ -319,7 +319,7 @@ def org_status(
     from revoke.aws.orgs import OrgsGateway
     from revoke.aws.policies import account_revocations
     from revoke.core.scp import SCP_POLICY_NAME, scp_cutoff, scp_exemptions
-    from revoke.revocation import map_bounded
+    from revoke.ops.revocation import map_bounded
 
     accounts, skipped_accounts, names = choose_accounts(session, all_accounts=True)
     open_account, role_arn = account_opener(session, caller, role_name)
@@ -399,11 +399,11 @@ class AccountRun:
         return [t for t in self.options.targets if t.account in (None, account)]
 
     def plan(self, account: str, session: AwsSession) -> RunResult:
-        from revoke import revocation
         from revoke.aws.iam import IamGateway
-        from revoke.containment import ContainmentOptions, RevocationRecorder
         from revoke.core.names import TargetName
-        from revoke.journal import Journal
+        from revoke.ops import revocation
+        from revoke.ops.containment import ContainmentOptions, RevocationRecorder
+        from revoke.state.journal import Journal
 
         o = self.options
         gateway = IamGateway(session)
@@ -437,7 +437,7 @@ class AccountRun:
         return result
 
     def apply(self, account: str, session: AwsSession, result: RunResult) -> RunResult:
-        from revoke import revocation
+        from revoke.ops import revocation
 
         o = self.options
         recorder = self.recorders[account]
@@ -451,7 +451,7 @@ class AccountRun:
             verify=o.verify,
         )
         if o.verify:
-            from revoke.verify import verify_run
+            from revoke.ops.verify import verify_run
 
             verify_run(self.g, gateway, result, deadline=o.deadline)
             recorder.record_verification(result)
@@ -515,7 +515,7 @@ def run_fanout(
         )
     if options.dry_run or not run.changes:
         return run
-    from revoke.journal import Journal
+    from revoke.state.journal import Journal
 
     Journal(g.journal_path).check_writable()  # evidence first: no journal, no change
     count = sum(len(r.changes) for r in run.results)

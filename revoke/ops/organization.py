@@ -24,7 +24,7 @@ from revoke.core.scp import (
     verify_logic,
 )
 from revoke.errors import ExitCode, RevokeError
-from revoke.templates import deny_older_sessions_scp
+from revoke.ops.templates import deny_older_sessions_scp
 
 if TYPE_CHECKING:
     from revoke.aws.orgs import OrgsGateway
@@ -113,7 +113,7 @@ def verify_org(orgs: OrgsGateway, plan: ScpPlan) -> dict[str, Any]:
         else (plan.management_account or "123456789012")
     )
     logic = verify_logic(plan.policy_document, plan.cutoff, plan.exemptions, sample)
-    # As for users and roles (revoke.verify): "failed" when a layer contradicts the
+    # As for users and roles (revoke.ops.verify): "failed" when a layer contradicts the
     # revocation, "unverified" when one could not confirm it (a read error).
     if read_back["status"] == "ok" and logic["status"] == "ok":
         status = "verified"
@@ -143,7 +143,7 @@ def exit_code(plan: ScpPlan) -> ExitCode:
 
 
 def journal_record(plan: ScpPlan, actor: dict[str, str] | None) -> dict[str, Any]:
-    """The journal's change record (schema of revoke.journal) for one `revoke org` run:
+    """The journal's change record (schema of revoke.state.journal) for one `revoke org` run:
     what `revoke lift org` needs to undo it. No secret ever goes in here."""
     return {
         "actor": (actor or {}).get("arn"),

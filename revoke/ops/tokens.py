@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from revoke import credfile
 from revoke.core.exportfmt import ExportCredentials, ExportFormat
 from revoke.core.keyid import KeyId, parse_key_id
 from revoke.core.timeparse import human_duration, parse_duration, parse_iso
@@ -30,7 +29,8 @@ from revoke.core.tokenrules import (
     refuse_session_credentials,
 )
 from revoke.errors import BadInput, NoCredentials, RevokeError
-from revoke.ledger import Ledger, new_record
+from revoke.state import credfile
+from revoke.state.ledger import Ledger, new_record
 
 if TYPE_CHECKING:
     from revoke.aws.session import AwsSession

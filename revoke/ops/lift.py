@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from revoke.containment import DEACTIVATE_KEY, DELETE_LOGIN_PROFILE, DONE, REACTIVATE_KEY
 from revoke.core.policy import (
     POLICY_NAME,
     compact,
@@ -40,7 +39,8 @@ from revoke.core.policy import (
 )
 from revoke.core.timeparse import cutoff_datetime, format_cutoff, human_duration
 from revoke.errors import BadInput, RevokeError
-from revoke.journal import CHANGE_ACTIONS, Journal, utc_timestamp
+from revoke.ops.containment import DEACTIVATE_KEY, DELETE_LOGIN_PROFILE, DONE, REACTIVATE_KEY
+from revoke.state.journal import CHANGE_ACTIONS, Journal, utc_timestamp
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
@@ -592,7 +592,7 @@ def plan_gc(
 ) -> list[GcItem]:
     """Find every revocation policy in the account (inline by name, our managed fallback
     by path) and decide, per policy, whether it can still matter."""
-    from revoke.revocation import map_bounded
+    from revoke.ops.revocation import map_bounded
 
     now = now or datetime.now(timezone.utc)
     records = journal.records() if journal.exists() else []

@@ -10,7 +10,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from revoke import verify as v
 from revoke.aws.iam import IamGateway
 from revoke.aws.policies import Simulated, SimulationUnavailable
 from revoke.aws.probe import Probe
@@ -18,7 +17,8 @@ from revoke.aws.session import AwsSession
 from revoke.cli.context import Globals
 from revoke.core.names import TargetName
 from revoke.errors import ExitCode
-from revoke.revocation import RunResult, apply_run, plan_run
+from revoke.ops import verify as v
+from revoke.ops.revocation import RunResult, apply_run, plan_run
 from tests.aws.test_probe import EXPLICIT, IMPLICIT, StubS3, client_error
 
 CUTOFF = "2026-11-01T05:00:00Z"

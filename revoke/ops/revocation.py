@@ -26,7 +26,7 @@ from revoke.core.plan import (
 )
 from revoke.core.policy import POLICY_NAME, compact, render_revocation
 from revoke.errors import BadInput, ExitCode, NoCredentials, RevokeError
-from revoke.templates import deny_older_sessions
+from revoke.ops.templates import deny_older_sessions
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
@@ -193,8 +193,8 @@ def read_for_plan(
     gateway: IamGateway, kind: str, targets: Sequence[TargetName], quotas: Quotas | None = None
 ) -> PlanReads:
     """The quotas, read while the targets' states are: one round trip less before writing.
-    Many targets: one bulk read for all of them (revoke.bulkread), not calls per target."""
-    from revoke.bulkread import Background, state_reader
+    Many targets: one bulk read for all of them (revoke.ops.bulkread), not calls per target."""
+    from revoke.ops.bulkread import Background, state_reader
 
     warnings: list[str] = []
     asked = Background(lambda: quotas or gateway.account_quotas())
@@ -260,15 +260,15 @@ def apply_run(
     from it fails the row. `after_apply(row)` runs once for every row attempted, applied,
     failed or interrupted (the journal records whatever changed).
 
-    The read-back alone never makes a row `verified`: only revoke.verify.verify_run, with
+    The read-back alone never makes a row `verified`: only revoke.ops.verify.verify_run, with
     the other two layers, may say so. Until it runs a row is `unverified`; with
     `verify=False` (`--no-verify`: verify_run will not run) it is `skipped`. Either way a
     read-back that contradicts the write (missing, different) makes it `failed`.
     """
-    from revoke.bulkread import use_bulk
+    from revoke.ops.bulkread import use_bulk
 
     result.dry_run = False
-    # Many writes: read them back all at once afterwards (revoke.bulkread), not one by one.
+    # Many writes: read them back all at once afterwards (revoke.ops.bulkread), not one by one.
     bulk = use_bulk(sum(1 for row in result.targets if row.status == STATUS_PLANNED))
 
     def apply_one(row: TargetPlan) -> TargetPlan:
@@ -304,7 +304,7 @@ def apply_run(
 
     result.targets = map_bounded(apply_one, result.targets, max_workers, on_done)
     if bulk:
-        from revoke.bulkread import read_back_many
+        from revoke.ops.bulkread import read_back_many
 
         pending = [
             row

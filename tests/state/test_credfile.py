@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from revoke import credfile
 from revoke.errors import BadInput
+from revoke.state import credfile
 
 TOKEN = {
     "aws_access_key_id": "ASIAY34FZKBOKMUTVV7A",

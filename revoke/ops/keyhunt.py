@@ -19,7 +19,7 @@ whose key it is before acting. This module answers, in order:
 
 What happens next is not here: the command hands the principal to the very flow of
 `revoke user|role` (plan, confirm, evidence, containment, apply, verify, journal), with
-containment narrowed to the leaked key (revoke.containment.ContainmentOptions.key_ids).
+containment narrowed to the leaked key (revoke.ops.containment.ContainmentOptions.key_ids).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from revoke.errors import AwsFailure, BadInput
 
 if TYPE_CHECKING:
     from revoke.aws.session import AwsSession
-    from revoke.ledger import Ledger
+    from revoke.state.ledger import Ledger
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 LEDGER = "token ledger"
@@ -299,7 +299,7 @@ def hunt(
     there = session
     if role is not None:
         from revoke.aws.orgs import assume_account_role
-        from revoke.fanout import partition_of
+        from revoke.ops.fanout import partition_of
 
         partition = partition_of(caller.get("arn", ""))
         there = assume_account_role(

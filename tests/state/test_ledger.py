@@ -7,7 +7,7 @@ import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
-from revoke.ledger import Ledger, new_record
+from revoke.state.ledger import Ledger, new_record
 
 EXPIRES = datetime(2026, 11, 29, 17, 0, 0, tzinfo=timezone.utc)
 

@@ -140,7 +140,7 @@ def read_back_many(gateway: IamGateway, rows: list[TargetPlan], max_workers: int
     """Layer 1 for many written rows: one bulk read per kind for the inline documents, then
     a second look, target by target, at any row that did not match (IAM is eventually
     consistent, fact 18) and at the few written as managed fallbacks."""
-    from revoke.revocation import map_bounded, read_back
+    from revoke.ops.revocation import map_bounded, read_back
 
     def second_look(row: TargetPlan) -> None:
         row.verification["read_back"] = read_back(gateway, row)  # status: apply_run's

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from revoke.core.policy import PolicyTemplate
 
-_PACKAGED = Path(__file__).resolve().parent / "policies"
-_CHECKOUT = Path(__file__).resolve().parent.parent / "policies"
+_PACKAGED = Path(__file__).resolve().parents[1] / "policies"
+_CHECKOUT = Path(__file__).resolve().parents[2] / "policies"
 
 
 def templates_dir() -> Path:

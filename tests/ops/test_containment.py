@@ -11,16 +11,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from revoke.containment import (
+from revoke.core.plan import AccessKey, PrincipalState, TargetPlan
+from revoke.core.policy import POLICY_NAME
+from revoke.ops.containment import (
     DEACTIVATE_KEY,
     ContainmentOptions,
     RevocationRecorder,
     plan_containment,
     step_summary,
 )
-from revoke.core.plan import AccessKey, PrincipalState, TargetPlan
-from revoke.core.policy import POLICY_NAME
-from revoke.journal import Journal
+from revoke.state.journal import Journal
 from tests.helpers import assert_clean_failure, json_out, run_cli
 
 CUTOFF = "2026-11-01T05:00:00Z"

@@ -16,7 +16,7 @@ from moto.core.authorization import disable_iam_authentication, enable_iam_authe
 from revoke.core.plan import STATUS_APPLIED, STATUS_FAILED, TargetPlan
 from revoke.core.policy import POLICY_NAME, existing_cutoff
 from revoke.errors import BadInput, ExitCode
-from revoke.fanout import (
+from revoke.ops.fanout import (
     ACCOUNT_FAILED,
     ACCOUNT_SKIPPED,
     AccountOutcome,
@@ -24,8 +24,8 @@ from revoke.fanout import (
     check_role_name,
     parse_accounts,
 )
-from revoke.journal import Journal
-from revoke.revocation import RunResult
+from revoke.ops.revocation import RunResult
+from revoke.state.journal import Journal
 from tests.helpers import json_out, run_cli
 
 A, B, C = "111111111111", "222222222222", "333333333333"
@@ -357,7 +357,7 @@ def test_accounts_are_worked_on_at_most_account_workers_at_a_time() -> None:
     import threading
     import time
 
-    from revoke.fanout import plan_accounts
+    from revoke.ops.fanout import plan_accounts
 
     lock = threading.Lock()
     state = {"now": 0, "peak": 0}

@@ -7,8 +7,18 @@ import os
 
 import pytest
 
-from revoke.demo import FAILED, NOT_RUN, OK, Scene, Step, Unexpected, expect, marks, run_demo
 from revoke.errors import BadInput
+from revoke.sandbox.demo import (
+    FAILED,
+    NOT_RUN,
+    OK,
+    Scene,
+    Step,
+    Unexpected,
+    expect,
+    marks,
+    run_demo,
+)
 
 
 def _ok(scene: Scene) -> str:
