@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from revoke import __version__
 from revoke.cli import fastparams
-from revoke.cli.context import OUTPUT_FORMATS, Globals, default_journal_path
+from revoke.cli.context import OUTPUT_FORMATS, Globals, cli_context, default_journal_path
 from revoke.errors import ExitCode, RevokeError
 
 # Command modules, in the order their commands appear in `revoke --help`.
@@ -150,7 +150,7 @@ def _globals(
         raise typer.BadParameter(
             f"{output!r} is not one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output"
         )
-    ctx.obj = Globals(
+    ctx.obj = cli_context(
         profile=profile,
         region=region,
         endpoint_url=endpoint_url or None,

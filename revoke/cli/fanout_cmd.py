@@ -51,12 +51,11 @@ def run_fanout_command(
     deactivate_keys: bool,
     disable_console: bool,
 ) -> None:
-    from revoke.cli.revoke_cmd import utcnow
     from revoke.core.timeparse import parse_cutoff
     from revoke.ops.fanout import FanOutOptions, check_role_name, run_fanout
     from revoke.ops.verify import parse_deadline
 
-    cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
+    cutoff = parse_cutoff(before, now=g.now(), allow_future=allow_future)
     if offline:
         raise BadInput(
             "--offline makes no AWS call, so it cannot reach other accounts",

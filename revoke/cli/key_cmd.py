@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         g = get_globals(ctx)
         # Everything the responder typed is checked before the first call (exit 2).
         parsed = parse_access_key(key_id)
-        requested = parse_cutoff(before, now=revoke_cmd.utcnow(), allow_future=allow_future)
+        requested = parse_cutoff(before, now=g.now(), allow_future=allow_future)
         listed = parse_accounts(accounts or [])
         role_name = check_role_name(assume_role_name) if assume_role_name else None
         parse_deadline(deadline)

@@ -126,10 +126,9 @@ def org(
     ),
 ) -> None:
     """Deny sessions issued before --before in every account of the organization (an SCP)."""
-    from revoke.cli.revoke_cmd import utcnow
 
     g = get_globals(ctx)
-    cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
+    cutoff = parse_cutoff(before, now=g.now(), allow_future=allow_future)
     org_target = parse_org_target(target) if target else None
     exemptions = [parse_exemption(arn) for arn in exempt_principal or []]
     from revoke.ops import organization

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 import typer
@@ -23,10 +22,6 @@ BEFORE_HELP = (
     "ISO 8601 with a zone (2026-11-29T14:00:00Z). Set it at or after the attacker's latest "
     "session."
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def collect_targets(
@@ -70,7 +65,7 @@ def run_revocation(
 ) -> None:
     """Plan, confirm, apply, verify, journal. `deactivate_key_ids`: deactivate only these
     keys (implies key containment); `details`: more keys for the JSON output."""
-    cutoff = parse_cutoff(before, now=utcnow(), allow_future=allow_future)
+    cutoff = parse_cutoff(before, now=g.now(), allow_future=allow_future)
     from revoke.ops import revocation
     from revoke.ops.verify import open_probe, parse_deadline
 

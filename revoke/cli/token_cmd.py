@@ -53,7 +53,7 @@ def issue(
     export = get_format(fmt) if fmt is not None else None
     if export is None and write_profile is None:
         export = get_format("json")
-    from revoke.ops.tokens import describe_issue, issue_token, utcnow
+    from revoke.ops.tokens import describe_issue, issue_token
 
     issued = issue_token(
         g,
@@ -66,7 +66,7 @@ def issue(
     )
     if issued.output:
         typer.echo(issued.output, nl=False)
-    g.say(describe_issue(issued, utcnow()))
+    g.say(describe_issue(issued, g.now()))
     for note in issued.notes:
         g.say(note)
     for warning in issued.warnings:

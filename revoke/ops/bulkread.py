@@ -15,14 +15,12 @@ would otherwise page through every principal of it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from revoke.core.names import TargetName
-from revoke.core.plan import PrincipalState, TargetPlan
-from revoke.core.policy import compact
-from revoke.errors import AwsFailure, RevokeError
+from revoke.core.plan import PrincipalState
+from revoke.errors import AwsFailure
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
@@ -35,34 +33,6 @@ _FALLBACK_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperati
 
 def use_bulk(count: int) -> bool:
     return count > BULK_THRESHOLD
-
-
-class Background:
-    """`fn(*args)` on a daemon thread; `result()` waits for it and returns or raises.
-
-    Not a ThreadPoolExecutor: Python joins every executor thread at exit, so a read left
-    behind by a run that stops (an unreachable endpoint retried ten times) would hold the
-    exit for half a minute."""
-
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._done = threading.Event()
-        self._value: Any = None
-        self._error: BaseException | None = None
-        threading.Thread(target=self._run, args=(fn, *args), daemon=True).start()
-
-    def _run(self, fn: Callable[..., Any], *args: Any) -> None:
-        try:
-            self._value = fn(*args)
-        except BaseException as err:  # noqa: BLE001 - re-raised by result()
-            self._error = err
-        finally:
-            self._done.set()
-
-    def result(self) -> Any:
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def state_reader(
@@ -79,6 +49,8 @@ def state_reader(
 
     # The credential report (users) is read while the bulk call runs; None (stale,
     # refused, slow) means every user gets the per-user reads.
+    from revoke.ops.pool import Background
+
     report_read = Background(credential_report, gateway) if kind == "user" else None
     try:
         states = gateway.read_principals_bulk(kind, [t.name for t in targets], prefetch=True)
@@ -107,51 +79,3 @@ def state_reader(
         return state
 
     return from_bulk
-
-
-def _result(found: dict[str, Any] | None, row: TargetPlan) -> dict[str, Any]:
-    if found is None:
-        return {"status": "missing"}
-    if row.policy_document is not None and compact(found) == compact(row.policy_document):
-        return {"status": "ok"}
-    return {"status": "mismatch", "found": found}
-
-
-def _confirmed_inline(gateway: IamGateway, kind: str, group: list[TargetPlan]) -> set[str]:
-    """Lower-cased names of the inline rows whose document IAM returns exactly as written,
-    from one bulk read; empty when that read fails (each row is then read on its own)."""
-    from revoke.aws.bulk import scan_inline
-
-    inline = {r.name.lower(): r for r in group if r.mechanism == "inline"}
-    confirmed: set[str] = set()
-
-    def visit(name: str, document: dict[str, Any] | None) -> None:
-        if _result(document, inline[name])["status"] == "ok":
-            confirmed.add(name)
-
-    try:
-        scan_inline(gateway, kind, {n: r.policy_name for n, r in inline.items()}, visit)
-    except RevokeError:
-        return set()
-    return confirmed
-
-
-def read_back_many(gateway: IamGateway, rows: list[TargetPlan], max_workers: int) -> None:
-    """Layer 1 for many written rows: one bulk read per kind for the inline documents, then
-    a second look, target by target, at any row that did not match (IAM is eventually
-    consistent, fact 18) and at the few written as managed fallbacks."""
-    from revoke.ops.revocation import map_bounded, read_back
-
-    def second_look(row: TargetPlan) -> None:
-        row.verification["read_back"] = read_back(gateway, row)  # status: apply_run's
-
-    for kind in sorted({row.kind for row in rows}):
-        group = [r for r in rows if r.kind == kind]
-        confirmed = _confirmed_inline(gateway, kind, group)
-        others = []
-        for row in group:
-            if row.mechanism == "inline" and row.name.lower() in confirmed:
-                row.verification["read_back"] = {"status": "ok"}
-            else:
-                others.append(row)
-        map_bounded(second_look, others, max_workers)

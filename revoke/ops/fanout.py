@@ -30,8 +30,8 @@ from revoke.errors import BadInput, ExitCode, NoCredentials, RevokeError
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
     from revoke.aws.session import AwsSession
-    from revoke.cli.context import Globals
     from revoke.core.names import TargetName
+    from revoke.ops.context import RunContext
     from revoke.ops.revocation import RunResult
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -179,7 +179,7 @@ def plan_accounts(
     on_done: Callable[[AccountOutcome], None] | None = None,
 ) -> tuple[list[AccountOutcome], dict[str, AwsSession]]:
     """Open a session in every account and plan there (read-only calls only)."""
-    from revoke.ops.revocation import map_bounded
+    from revoke.ops.pool import map_bounded
 
     sessions: dict[str, AwsSession] = {}
 
@@ -210,7 +210,7 @@ def apply_accounts(
     account_workers: int = DEFAULT_ACCOUNT_WORKERS,
 ) -> None:
     """Apply (and verify, and journal) every account's plan that has changes."""
-    from revoke.ops.revocation import map_bounded
+    from revoke.ops.pool import map_bounded
 
     def one(outcome: AccountOutcome) -> AccountOutcome:
         if outcome.result is None or not outcome.result.changes:
@@ -319,7 +319,7 @@ def org_status(
     from revoke.aws.orgs import OrgsGateway
     from revoke.aws.policies import account_revocations
     from revoke.core.scp import SCP_POLICY_NAME, scp_cutoff, scp_exemptions
-    from revoke.ops.revocation import map_bounded
+    from revoke.ops.pool import map_bounded
 
     accounts, skipped_accounts, names = choose_accounts(session, all_accounts=True)
     open_account, role_arn = account_opener(session, caller, role_name)
@@ -388,7 +388,7 @@ class AccountRun:
     plan with containment and evidence, then apply, verify and journal, with a gateway on
     that account's session. One recorder per account: its journal records name it."""
 
-    def __init__(self, g: Globals, options: FanOutOptions) -> None:
+    def __init__(self, g: RunContext, options: FanOutOptions) -> None:
         self.g = g
         self.options = options
         self.recorders: dict[str, Any] = {}
@@ -460,7 +460,7 @@ class AccountRun:
 
 
 def run_fanout(
-    g: Globals,
+    g: RunContext,
     options: FanOutOptions,
     *,
     accounts: Sequence[str] = (),

@@ -592,7 +592,7 @@ def plan_gc(
 ) -> list[GcItem]:
     """Find every revocation policy in the account (inline by name, our managed fallback
     by path) and decide, per policy, whether it can still matter."""
-    from revoke.ops.revocation import map_bounded
+    from revoke.ops.pool import map_bounded
 
     now = now or datetime.now(timezone.utc)
     records = journal.records() if journal.exists() else []

@@ -8,7 +8,6 @@ so the bound stays modest and botocore's standard retries absorb bursts).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,8 @@ from revoke.core.plan import (
 )
 from revoke.core.policy import POLICY_NAME, compact, render_revocation
 from revoke.errors import BadInput, ExitCode, NoCredentials, RevokeError
+from revoke.ops.pool import map_bounded
+from revoke.ops.readback import read_back, read_back_many, read_back_status
 from revoke.ops.templates import deny_older_sessions
 
 if TYPE_CHECKING:
@@ -111,75 +112,6 @@ def _row_error(target: TargetName, kind: str, err: RevokeError) -> TargetPlan:
     return failed(kind, target.name, target.account, err.message, code)
 
 
-def map_bounded(
-    fn: Callable[[Any], Any],
-    items: Sequence[Any],
-    max_workers: int,
-    on_done: Callable[[Any], None] | None = None,
-) -> list[Any]:
-    """`fn` over items with at most `max_workers` threads, results in input order.
-
-    `on_done(result)` runs after each item (progress). On an interruption (Ctrl-C) or an
-    error the items not yet started are left alone and the ones in flight finish, so
-    whatever they changed is journalled; a re-run plans from live state and finishes the
-    rest. The error (or interruption) is then raised here.
-
-    Not a ThreadPoolExecutor (issue 8): `max_workers` threads take the next item as they
-    finish one, so there is no future per item (10,000 futures and their locks were a
-    bulk run's largest allocation) and the calling thread only waits. Measured, it is as
-    fast as the executor was (benchmarks/README.md); it is here for memory and the stop.
-    """
-    if on_done is not None:
-        inner = fn
-
-        def fn(item: Any) -> Any:
-            result = inner(item)
-            on_done(result)
-            return result
-
-    if max_workers <= 1 or len(items) <= 1:
-        return [fn(item) for item in items]
-    results: list[Any] = [None] * len(items)
-    queued = iter(enumerate(items))
-    lock = threading.Lock()
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        while not stop.is_set():
-            with lock:
-                taken = next(queued, None)
-            if taken is None:
-                return
-            index, item = taken
-            try:
-                results[index] = fn(item)
-            except BaseException as err:  # noqa: BLE001 - re-raised in the caller below
-                with lock:
-                    errors.append(err)
-                stop.set()
-                return
-
-    # Daemon threads: a second Ctrl-C while the first waits for in-flight items exits.
-    threads = [
-        threading.Thread(target=work, name=f"revoke-worker-{n}", daemon=True)
-        for n in range(min(max_workers, len(items)))
-    ]
-    for thread in threads:
-        thread.start()
-    try:
-        for thread in threads:
-            thread.join()
-    except BaseException:
-        stop.set()
-        for thread in threads:
-            thread.join()
-        raise
-    if errors:
-        raise errors[0]
-    return results
-
-
 @dataclass
 class PlanReads:
     """What a plan needs read first: the account's quotas, and how to read each target."""
@@ -194,7 +126,8 @@ def read_for_plan(
 ) -> PlanReads:
     """The quotas, read while the targets' states are: one round trip less before writing.
     Many targets: one bulk read for all of them (revoke.ops.bulkread), not calls per target."""
-    from revoke.ops.bulkread import Background, state_reader
+    from revoke.ops.bulkread import state_reader
+    from revoke.ops.pool import Background
 
     warnings: list[str] = []
     asked = Background(lambda: quotas or gateway.account_quotas())
@@ -304,8 +237,6 @@ def apply_run(
 
     result.targets = map_bounded(apply_one, result.targets, max_workers, on_done)
     if bulk:
-        from revoke.ops.bulkread import read_back_many
-
         pending = [
             row
             for row in result.targets
@@ -317,13 +248,6 @@ def apply_run(
     return result
 
 
-def read_back_status(found: dict[str, Any], verify: bool) -> str:
-    """A written row's verification status after layer 1 alone (see apply_run)."""
-    if found.get("status") in ("missing", "mismatch"):
-        return "failed"
-    return "unverified" if verify else "skipped"
-
-
 def _in_force(row: TargetPlan) -> bool:
     """The document to write is already there (a row planned for containment alone)."""
     return (
@@ -331,20 +255,3 @@ def _in_force(row: TargetPlan) -> bool:
         and row.policy_document is not None
         and compact(row.previous_document) == compact(row.policy_document)
     )
-
-
-def read_back(gateway: IamGateway, row: TargetPlan) -> dict[str, Any]:
-    """Layer 1: IAM returns exactly the document we wrote."""
-    found: dict[str, Any] | None
-    try:
-        if row.mechanism == "managed" and row.managed_policy_arn:
-            found = gateway.managed_document(row.managed_policy_arn)
-        else:
-            found = gateway.get_inline(row.kind, row.name, row.policy_name)
-    except RevokeError as err:
-        return {"status": "error", "error": err.message}
-    if found is None:
-        return {"status": "missing"}
-    if row.policy_document is not None and compact(found) == compact(row.policy_document):
-        return {"status": "ok"}
-    return {"status": "mismatch", "found": found}

@@ -34,17 +34,13 @@ from revoke.state.ledger import Ledger, new_record
 
 if TYPE_CHECKING:
     from revoke.aws.session import AwsSession
-    from revoke.cli.context import Globals
+    from revoke.ops.context import RunContext
 
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def utc(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(timezone.utc).strftime(_TIME)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # -- issue ----------------------------------------------------------------------------------
@@ -64,7 +60,7 @@ class Issued:
 
 
 def issue_token(
-    g: Globals,
+    g: RunContext,
     *,
     duration: str | None,
     serial_number: str | None,
@@ -124,7 +120,7 @@ def issue_token(
         mfa_serial=serial_number,
         source_access_key_id=frozen.access_key,
         profile_written=write_profile,
-        now=utcnow(),
+        now=g.now(),
     )
     try:
         Ledger.in_state_dir(g.state_dir).append(record)
@@ -254,7 +250,7 @@ def read_cutoff(
 
 
 def inspect_credentials(
-    g: Globals, *, profile: str | None, admin_profile: str | None
+    g: RunContext, *, profile: str | None, admin_profile: str | None
 ) -> Inspection:
     from revoke.aws.errors import aws_errors
     from revoke.aws.session import AwsSession
@@ -315,7 +311,7 @@ def inspect_credentials(
 
     arn = probe.arn or (ledger_record.principal_arn if ledger_record else None)
     principal_kind, principal_name = _principal(arn)
-    now = probe.server_time or utcnow()
+    now = probe.server_time or g.now()
     expires_at, expires_source = _expiry(
         credentials, ledger_record, getattr(session.boto, "profile_name", None)
     )

@@ -1,6 +1,6 @@
 """Verification of a revocation, in the three layers of DESIGN.md, each reported per target:
 
-1. read-back: IAM returns the document we wrote (revocation.read_back, run by apply_run);
+1. read-back: IAM returns the document we wrote (readback.read_back, run by apply_run);
 2. logic: the evaluator over every identity policy of the principal (revoke.core.proof),
    plus iam:SimulatePrincipalPolicy where the endpoint has it (fact 20);
 3. enforcement: with probe credentials (a session issued before the cutoff), a harmless call
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
     from revoke.aws.policies import PolicyReader
     from revoke.aws.probe import Probe
-    from revoke.cli.context import Globals
     from revoke.core.names import TargetName
+    from revoke.ops.context import RunContext
     from revoke.ops.revocation import RunResult
 
 DEFAULT_DEADLINE = 300.0
@@ -252,7 +252,7 @@ def verify_rows(
 ) -> None:
     """Layers 2 and 3 for rows whose read-back already sits in `row.verification`."""
     from revoke.aws.policies import PolicyReader
-    from revoke.ops.revocation import map_bounded
+    from revoke.ops.pool import map_bounded
 
     if not rows:
         return
@@ -384,7 +384,7 @@ def parse_deadline(text: str) -> float:
 
 
 def open_probe(
-    g: Globals,
+    g: RunContext,
     profile: str,
     targets: Sequence[TargetName] | None = None,
     cutoff: str | None = None,
@@ -442,7 +442,7 @@ def check_probe_issue_time(probe: Probe, cutoff: str, profile: str | None = None
 
 
 def verify_run(
-    g: Globals,
+    g: RunContext,
     gateway: IamGateway,
     result: RunResult,
     *,
@@ -469,7 +469,7 @@ def read_in_force(document: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def verify_in_force(
-    g: Globals,
+    g: RunContext,
     gateway: IamGateway,
     kind: str,
     name: str,

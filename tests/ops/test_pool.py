@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from revoke.ops.revocation import map_bounded
+from revoke.ops.pool import map_bounded
 
 
 def test_results_keep_the_input_order_and_concurrency_stays_bounded() -> None:
