@@ -83,50 +83,39 @@ def run_revocation(
         _finish(g, result)
         return
 
-    from revoke.aws.iam import IamGateway
-
     # A bad --probe-profile stops here, before anything changed (exit 2 or 253).
     probe = None
     if verify and probe_profile and not dry_run:
         probe = open_probe(g, probe_profile, None if all_principals else targets, cutoff=cutoff)
-    gateway = IamGateway(g.aws())
-    # 253 here, before anything, when credentials are bad
-    actor = gateway.caller_identity(prepare_iam=True)
-    if all_principals:
-        known = {t.name.lower() for t in targets}
-        targets = targets + [
-            TargetName(kind, n) for n in gateway.list_names(kind) if n.lower() not in known
-        ]
-    g.say(f"planning: {len(targets)} {kind}(s) in account {actor['account']}, cutoff {cutoff}")
-    g.say(f"  (to resume an interrupted run, re-run with --before {cutoff})")
-    from revoke.cli.progress import Progress
-    from revoke.ops.containment import ContainmentOptions, RevocationRecorder
-    from revoke.state.journal import Journal
+    from revoke.ops.containment import ContainmentOptions
+    from revoke.ops.pipeline import Pipeline, Request
 
-    recorder = RevocationRecorder(
-        gateway,
-        Journal(g.journal_path),
-        actor=actor,
-        cutoff=cutoff,
-        options=ContainmentOptions(
+    request = Request(
+        kind,
+        targets,
+        cutoff,
+        force=force,
+        verify=verify,
+        max_workers=max_workers,
+        all_principals=all_principals,
+        containment=ContainmentOptions(
             deactivate_keys or deactivate_key_ids is not None,
             disable_console,
             frozenset(deactivate_key_ids) if deactivate_key_ids is not None else None,
         ),
+        deadline=deadline_seconds,
+        probe=probe,
+        details=dict(details or {}),
     )
+    # 253 here, before anything, when credentials are bad
+    pipeline = Pipeline(g, g.aws(), request, prepare_iam=True)
+    targets = pipeline.targets
+    g.say(f"planning: {len(targets)} {kind}(s) in account {pipeline.account}, cutoff {cutoff}")
+    g.say(f"  (to resume an interrupted run, re-run with --before {cutoff})")
+    from revoke.cli.progress import Progress
+
     with Progress("planning", len(targets)) as progress:
-        result = revocation.plan_run(
-            gateway,
-            kind,
-            targets,
-            cutoff,
-            force=force,
-            max_workers=max_workers,
-            extend=recorder.extend,
-            on_done=progress.advance,
-        )
-    result.actor = actor
-    result.details.update(details or {})
+        result = pipeline.plan(on_done=progress.advance)
     # What was asked for, also when nothing needed changing or the prompt was declined.
     result.dry_run = dry_run
     if dry_run or not result.changes:
@@ -136,29 +125,15 @@ def run_revocation(
 
     if not g.confirm(
         f"Write the deny for sessions issued before {cutoff} to {len(result.changes)} "
-        f"{kind}(s) in account {actor['account']}{describe_containment(result.targets)}?"
+        f"{kind}(s) in account {pipeline.account}{describe_containment(result.targets)}?"
     ):
         result.warnings.append(DECLINED)
         _finish(g, result)
         return
-    recorder.journal.check_writable()  # evidence first: no journal, no change
     with Progress("applying", len(result.changes)) as progress:
-        revocation.apply_run(
-            gateway,
-            result,
-            max_workers=max_workers,
-            before_apply=recorder.before_apply,
-            after_apply=recorder.after_apply,
-            on_done=progress.advance,
-            verify=verify,
-        )
-    if verify:
-        from revoke.ops.verify import verify_run
-
-        verify_run(g, gateway, result, probe=probe, deadline=deadline_seconds)
-        recorder.record_verification(result)
-    if recorder.written:
-        g.say(f"journalled {len(recorder.written)} change(s) to {g.journal_path}")
+        pipeline.apply(result, on_done=progress.advance)
+    if pipeline.journalled:
+        g.say(f"journalled {pipeline.journalled} change(s) to {g.journal_path}")
     _finish(g, result)
 
 

@@ -28,10 +28,10 @@ from revoke.core.plan import STATUS_FAILED
 from revoke.errors import BadInput, ExitCode, NoCredentials, RevokeError
 
 if TYPE_CHECKING:
-    from revoke.aws.iam import IamGateway
     from revoke.aws.session import AwsSession
     from revoke.core.names import TargetName
     from revoke.ops.context import RunContext
+    from revoke.ops.pipeline import Pipeline
     from revoke.ops.revocation import RunResult
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -384,78 +384,43 @@ class FanOutOptions:
 
 
 class AccountRun:
-    """The single-account flow (revoke_cmd.run_revocation) for one account of a fan-out:
-    plan with containment and evidence, then apply, verify and journal, with a gateway on
-    that account's session. One recorder per account: its journal records name it."""
+    """One revocation pipeline (revoke.ops.pipeline) per account of a fan-out, on that
+    account's session. One recorder per account: its journal records name it."""
 
     def __init__(self, g: RunContext, options: FanOutOptions) -> None:
         self.g = g
         self.options = options
-        self.recorders: dict[str, Any] = {}
-        self.gateways: dict[str, IamGateway] = {}
+        self.pipelines: dict[str, Pipeline] = {}
 
     def targets_for(self, account: str) -> list[TargetName]:
         # A target given as an ARN belongs to the account its ARN names, and only there.
         return [t for t in self.options.targets if t.account in (None, account)]
 
     def plan(self, account: str, session: AwsSession) -> RunResult:
-        from revoke.aws.iam import IamGateway
-        from revoke.core.names import TargetName
-        from revoke.ops import revocation
-        from revoke.ops.containment import ContainmentOptions, RevocationRecorder
-        from revoke.state.journal import Journal
+        from revoke.ops.containment import ContainmentOptions
+        from revoke.ops.pipeline import Pipeline, Request
 
         o = self.options
-        gateway = IamGateway(session)
-        actor = gateway.caller_identity()
-        targets = self.targets_for(account)
-        if o.all_principals:
-            known = {t.name.lower() for t in targets}
-            targets += [
-                TargetName(o.kind, n) for n in gateway.list_names(o.kind) if n.lower() not in known
-            ]
-        recorder = RevocationRecorder(
-            gateway,
-            Journal(self.g.journal_path),
-            actor=actor,
-            cutoff=o.cutoff,
-            options=ContainmentOptions(o.deactivate_keys, o.disable_console),
-        )
-        self.recorders[account] = recorder
-        self.gateways[account] = gateway
-        result = revocation.plan_run(
-            gateway,
+        request = Request(
             o.kind,
-            targets,
+            self.targets_for(account),
             o.cutoff,
             force=o.force,
+            verify=o.verify,
             max_workers=o.max_workers,
-            extend=recorder.extend,
+            all_principals=o.all_principals,
+            containment=ContainmentOptions(o.deactivate_keys, o.disable_console),
+            deadline=o.deadline,
         )
-        result.actor = actor
-        self.g.say(f"{account}: planned {len(result.changes)} change(s) of {len(targets)}")
+        pipeline = self.pipelines[account] = Pipeline(self.g, session, request)
+        result = pipeline.plan()
+        self.g.say(f"{account}: planned {len(result.changes)} change(s) of {len(pipeline.targets)}")
         return result
 
     def apply(self, account: str, session: AwsSession, result: RunResult) -> RunResult:
-        from revoke.ops import revocation
-
-        o = self.options
-        recorder = self.recorders[account]
-        gateway = self.gateways[account]
-        revocation.apply_run(
-            gateway,
-            result,
-            max_workers=o.max_workers,
-            before_apply=recorder.before_apply,
-            after_apply=recorder.after_apply,
-            verify=o.verify,
-        )
-        if o.verify:
-            from revoke.ops.verify import verify_run
-
-            verify_run(self.g, gateway, result, deadline=o.deadline)
-            recorder.record_verification(result)
-        self.g.say(f"{account}: journalled {len(recorder.written)} change(s)")
+        pipeline = self.pipelines[account]
+        pipeline.apply(result)
+        self.g.say(f"{account}: journalled {pipeline.journalled} change(s)")
         return result
 
 

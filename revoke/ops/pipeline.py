@@ -1,0 +1,133 @@
+"""The one revocation pipeline: plan -> (confirm) -> apply -> verify -> journal.
+
+`revoke user|role` in one account, every account of a fan-out, and `revoke key` (which
+finds the owner, then revokes it) all go through `Pipeline`. The callers only choose what
+to revoke and where: the fan-out chooses accounts and builds one pipeline per account's
+session; the command line asks the responder between `plan` and `apply`.
+
+One pipeline is one account: one IAM gateway on that account's session, one caller
+identity (who the journal says acted), one recorder (evidence first, containment steps,
+one journal record per change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from revoke.core.names import TargetName
+from revoke.ops.containment import ContainmentOptions, RevocationRecorder
+from revoke.ops.revocation import DEFAULT_MAX_WORKERS, RunResult, apply_run, plan_run
+
+if TYPE_CHECKING:
+    from revoke.aws.iam import IamGateway
+    from revoke.aws.probe import Probe
+    from revoke.aws.session import AwsSession
+    from revoke.ops.context import RunContext
+
+
+@dataclass
+class Request:
+    """What to revoke in one account, as the responder asked for it."""
+
+    kind: str
+    targets: Sequence[TargetName]
+    cutoff: str
+    force: bool = False
+    verify: bool = True
+    max_workers: int = DEFAULT_MAX_WORKERS
+    # Every principal of the kind in the account, besides the ones named (`--all`).
+    all_principals: bool = False
+    containment: ContainmentOptions = field(default_factory=ContainmentOptions)
+    deadline: float = 300.0
+    probe: Probe | None = None
+    # More to say in the JSON output (`revoke key`: the key and how its owner was found).
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Pipeline:
+    """One account's revocation. Creating it reads who the caller is (253 when the
+    credentials are bad, before anything else) and, with `all_principals`, lists them."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        session: AwsSession,
+        request: Request,
+        *,
+        prepare_iam: bool = False,
+    ) -> None:
+        from revoke.aws.iam import IamGateway
+        from revoke.state.journal import Journal
+
+        self.ctx = ctx
+        self.request = request
+        self.gateway: IamGateway = IamGateway(session)
+        # prepare_iam: the IAM clients are made while STS checks the credentials.
+        self.actor: dict[str, str] = self.gateway.caller_identity(prepare_iam=prepare_iam)
+        self.targets = self._expand(list(request.targets))
+        self.recorder = RevocationRecorder(
+            self.gateway,
+            Journal(ctx.journal_path),
+            actor=self.actor,
+            cutoff=request.cutoff,
+            options=request.containment,
+        )
+
+    def _expand(self, targets: list[TargetName]) -> list[TargetName]:
+        if not self.request.all_principals:
+            return targets
+        kind = self.request.kind
+        known = {t.name.lower() for t in targets}
+        return targets + [
+            TargetName(kind, n) for n in self.gateway.list_names(kind) if n.lower() not in known
+        ]
+
+    @property
+    def account(self) -> str:
+        return self.actor.get("account", "")
+
+    def plan(self, *, on_done: Callable[[Any], None] | None = None) -> RunResult:
+        """Read-only: every target's state, the document to write, the containment steps."""
+        r = self.request
+        result = plan_run(
+            self.gateway,
+            r.kind,
+            self.targets,
+            r.cutoff,
+            force=r.force,
+            max_workers=r.max_workers,
+            extend=self.recorder.extend,
+            on_done=on_done,
+        )
+        result.actor = self.actor
+        result.details.update(r.details)
+        return result
+
+    def apply(
+        self, result: RunResult, *, on_done: Callable[[Any], None] | None = None
+    ) -> RunResult:
+        """Write, read back, verify, journal. No journal, no change: it is checked first."""
+        r = self.request
+        self.recorder.journal.check_writable()
+        apply_run(
+            self.gateway,
+            result,
+            max_workers=r.max_workers,
+            before_apply=self.recorder.before_apply,
+            after_apply=self.recorder.after_apply,
+            on_done=on_done,
+            verify=r.verify,
+        )
+        if r.verify:
+            from revoke.ops.verify import verify_run
+
+            verify_run(self.ctx, self.gateway, result, probe=r.probe, deadline=r.deadline)
+            self.recorder.record_verification(result)
+        return result
+
+    @property
+    def journalled(self) -> int:
+        """How many changes this pipeline journalled."""
+        return len(self.recorder.written)
