@@ -1,8 +1,14 @@
 """`revoke demo`: the whole incident, end to end, in a sandbox inside this process.
 
-Narration for people on stderr (numbered steps, ✓/✗); with `--output json` (or text) a
-summary of the steps on stdout. Exit 0 only if every step behaved, else 3 (see
-revoke/demo.py for why 3).
+The scenario lives with the sandbox (revoke/sandbox/demo/); this module narrates it: for
+people on stderr (numbered steps, ✓/✗, the commands each ran and what they said); with
+`--output json` (or text) a summary of the steps on stdout. The responder's steps run this
+command line's own entry point (`revoke.cli.app.main`), handed to the scenario here.
+
+Exit 0 only if every step behaved, else 3 (`ExitCode.UNVERIFIED`): the demo is a proof
+that the product works on this machine, and a step that did not behave is a proof that did
+not confirm, which is what 3 means for `revoke user` too. Nothing in AWS is touched, so
+254 (AWS refused) would mislead.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ def demo(ctx: typer.Context) -> None:
     its three checks, the old token refused, a new one and the key still working, the
     journal entry. Touches no AWS account. Exit 0 when every step behaved, 3 otherwise."""
     g = get_globals(ctx)
+    from revoke.cli.app import main
     from revoke.sandbox.demo import NOT_RUN, STEPS, run_demo
 
     journal = g.journal_path if _journal_given(ctx) else None
@@ -58,7 +65,7 @@ def demo(ctx: typer.Context) -> None:
         f"revoke demo: an IAM user's sessions revoked and proven, in {len(STEPS)} steps, "
         "against a local sandbox (no AWS account is touched)"
     )
-    report = run_demo(journal_path=journal, on_step=_narrator(g), debug=g.debug)
+    report = run_demo(cli=main, journal_path=journal, on_step=_narrator(g), debug=g.debug)
     payload = report.to_json()
     if g.output != "table":  # on a terminal the narration above is the human output
         rows = [{**s, "detail": s.get("detail") or s.get("found")} for s in payload["steps"]]

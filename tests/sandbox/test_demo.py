@@ -21,6 +21,10 @@ from revoke.sandbox.demo import (
 )
 
 
+def _no_cli(argv: list[str]) -> None:
+    raise AssertionError(f"these steps run no command: {argv}")
+
+
 def _ok(scene: Scene) -> str:
     return "fine"
 
@@ -48,6 +52,7 @@ def test_an_unexpected_error_is_the_steps_finding_and_later_steps_do_not_run(
     before = dict(os.environ)
     seen = []
     report = run_demo(
+        cli=_no_cli,
         steps=(Step("first", _sees_isolation), Step("second", _boom), Step("third", _ok)),
         on_step=seen.append,
     )
@@ -70,14 +75,14 @@ def test_unexpected_and_product_errors_say_expected_and_found() -> None:
         raise BadInput("no such user")
 
     for step, found in ((wrong, "exit 3"), (refused, "no such user")):
-        (result,) = run_demo(steps=(Step("x", step),)).steps
+        (result,) = run_demo(cli=_no_cli, steps=(Step("x", step),)).steps
         assert (result.status, result.found) == (FAILED, found)
         assert result.to_json()["found"] == found
 
 
 def test_debug_lets_the_traceback_through() -> None:
     with pytest.raises(RuntimeError, match="boom"):
-        run_demo(steps=(Step("x", _boom),), debug=True)
+        run_demo(cli=_no_cli, steps=(Step("x", _boom),), debug=True)
 
 
 @pytest.mark.parametrize(

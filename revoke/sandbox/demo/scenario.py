@@ -1,4 +1,4 @@
-"""`revoke demo`: the whole incident, end to end, in a sandbox inside this process.
+"""The demo's scenario: the incident as steps, what they share (`Scene`), what each expects.
 
 A user with an access key; a session token issued with the key and used; `revoke user`
 with all three verification layers (the pre-cutoff token is the enforcement probe); the old
@@ -7,22 +7,15 @@ still working (with the warning about the key); then the journal entry.
 
 The steps are data (`STEPS`): a plain-words title and a function that does the step and
 checks its own expectation, raising `Unexpected(expected, found)` when the product did not
-behave. The first step that does not behave stops the demo; the rest are reported as not
-run. The CLI turns a failed demo into exit 3 (`ExitCode.UNVERIFIED`): the demo is a proof
-that the product works on this machine, and a step that did not behave is a proof that did
-not confirm, which is what 3 means for `revoke user` too. Nothing in AWS is touched, so
-254 (AWS refused) would mislead.
+behave. Each returns one line saying what happened, and notes in the scene the commands it
+ran and what they said on stderr; telling all that to a person is the CLI's business.
 
-The responder's steps are the real commands, run in this process through the CLI's own
-entry point (`revoke.cli.app.main`), with the same options a person would type; the
-demo reads their JSON output as any script would. The attacker's side (using a token)
-is plain boto3 through the sandbox's client.
-
-Isolation: while the demo runs, the process environment points every AWS client at the
-sandbox and at a temporary config and credentials file, and holds no `AWS_PROFILE`, so the
-responder's own AWS configuration is neither read nor written. The journal is a temporary
-file unless the caller names one. No secret (secret key, session token) is ever printed:
-only access key IDs.
+The responder's steps are the real commands, run in this process through the command
+line's entry point, with the same options a person would type; the demo reads their JSON
+output as any script would. That entry point is given by the caller (`Scene.cli`: the CLI
+passes its own `main`), so the sandbox never imports the command line or the workflows
+behind it. The attacker's side (using a token) is plain boto3 through the sandbox's client.
+No secret (secret key, session token) is ever noted: only access key IDs.
 """
 
 from __future__ import annotations
@@ -31,10 +24,8 @@ import io
 import json
 import os
 import shlex
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +33,10 @@ from typing import Any
 
 from revoke.core.policy import POLICY_NAME
 from revoke.core.timeparse import cutoff_datetime
-from revoke.errors import RevokeError
+
+# The command line's entry point, `main(argv)`: it ends as a console script does, by
+# returning or with SystemExit(code).
+Cli = Callable[[list[str]], object]
 
 USER = "alice"
 KEY_PROFILE = "alice"  # alice's long-term key, in the demo's own credentials file
@@ -57,8 +51,6 @@ ALLOW_ALL = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
-
-OK, FAILED, NOT_RUN = "ok", "failed", "not run"
 
 
 class Unexpected(Exception):
@@ -79,32 +71,6 @@ def expect(holds: bool, expected: str, found: str) -> None:
 class Step:
     title: str
     run: Callable[[Scene], str]  # does the step, checks it, returns what happened
-
-
-@dataclass
-class StepResult:
-    number: int
-    title: str
-    status: str = NOT_RUN
-    detail: str | None = None
-    expected: str | None = None
-    found: str | None = None
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "step": self.number,
-            "title": self.title,
-            "status": self.status,
-            "seconds": round(self.seconds, 3),
-        }
-        if self.detail is not None:
-            data["detail"] = self.detail
-        if self.status == FAILED:
-            data["expected"] = self.expected
-            data["found"] = self.found
-        return data
 
 
 @dataclass
@@ -137,6 +103,7 @@ class Scene:
 
     home: Path
     journal_path: Path
+    cli: Cli = field(repr=False)
     journal_kept: bool = False  # the caller's --journal, not a temporary one
     sandbox: Any = None
     key: dict[str, str] = field(default_factory=dict, repr=False)
@@ -161,13 +128,11 @@ class Scene:
 
     def revoke(self, *argv: str) -> Invocation:
         """Run `revoke ARGV...` as a person would, in this process; note what it said."""
-        from revoke.cli.app import main
-
         out, err = io.StringIO(), io.StringIO()
         code: Any = 0
         with redirect_stdout(out), redirect_stderr(err):
             try:
-                main(list(argv))
+                self.cli(list(argv))
             except SystemExit as exit_:
                 code = exit_.code
         code = code if isinstance(code, int) else (0 if code is None else 1)
@@ -474,141 +439,3 @@ def _outcome(outcome: Any) -> str:
     if outcome.code:
         return f"{outcome.kind}: {outcome.code}: {outcome.message}"
     return str(outcome.kind)
-
-
-# -- running ------------------------------------------------------------------------------
-
-
-@dataclass
-class DemoReport:
-    steps: list[StepResult]
-    seconds: float
-    cutoff: str | None
-    journal: str | None  # None: a temporary journal, gone with the demo
-    journal_entry: dict[str, Any] | None
-
-    @property
-    def ok(self) -> bool:
-        return all(s.status == OK for s in self.steps)
-
-    @property
-    def failed(self) -> StepResult | None:
-        return next((s for s in self.steps if s.status == FAILED), None)
-
-    def to_json(self) -> dict[str, Any]:
-        entry = self.journal_entry
-        return {
-            "action": "demo",
-            "ok": self.ok,
-            "seconds": round(self.seconds, 3),
-            "cutoff": self.cutoff,
-            "journal": self.journal,
-            "journal_entry": None
-            if entry is None
-            else {
-                k: entry.get(k)
-                for k in ("seq", "time", "action", "target", "status", "cutoff", "hash")
-            },
-            "steps": [s.to_json() for s in self.steps],
-        }
-
-
-def marks(encoding: str | None) -> tuple[str, str]:
-    """✓ and ✗ where the stream can print them, else ASCII."""
-    try:
-        "✓✗".encode(encoding or "ascii")
-    except (LookupError, UnicodeEncodeError):
-        return "ok", "FAIL"
-    return "✓", "✗"
-
-
-@contextmanager
-def sandbox_environment(scene: Scene) -> Iterator[None]:
-    """Point every AWS client of this process at the sandbox and the demo's own files, then
-    put the environment back exactly as it was."""
-    saved = dict(os.environ)
-    try:
-        for name in list(os.environ):
-            if name.startswith(("AWS_", "REVOKE_")):
-                del os.environ[name]
-        scene.config_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        scene.config_file.write_text("")
-        scene.credentials_file.write_text("")
-        os.environ.update(
-            {
-                "AWS_CONFIG_FILE": str(scene.config_file),
-                "AWS_SHARED_CREDENTIALS_FILE": str(scene.credentials_file),
-                "AWS_DEFAULT_REGION": REGION,
-                "AWS_EC2_METADATA_DISABLED": "true",
-                "XDG_STATE_HOME": str(scene.home / "state"),
-            }
-        )
-        # A proxy for the responder's real traffic must not catch the local endpoint.
-        for name in ("NO_PROXY", "no_proxy"):
-            current = os.environ.get(name, "")
-            os.environ[name] = ",".join(p for p in (current, "127.0.0.1,localhost") if p)
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def run_demo(
-    *,
-    journal_path: Path | None = None,
-    on_step: Callable[[StepResult], None] = lambda _result: None,
-    debug: bool = False,
-    steps: tuple[Step, ...] = STEPS,
-) -> DemoReport:
-    """Run every step in order, stopping at the first that does not behave.
-
-    `journal_path`: the journal to write (None: a temporary one). `on_step` is called after
-    each step run (for the narration). With `debug`, an unexpected exception propagates
-    with its traceback instead of becoming the step's finding.
-    """
-    started = time.monotonic()
-    results = [StepResult(n, step.title) for n, step in enumerate(steps, 1)]
-    with tempfile.TemporaryDirectory(prefix="revoke-demo-") as tmp:
-        home = Path(tmp)
-        scene = Scene(
-            home=home,
-            journal_path=journal_path or home / "state" / "journal.jsonl",
-            journal_kept=journal_path is not None,
-        )
-        try:
-            with sandbox_environment(scene):
-                for step, result in zip(steps, results, strict=True):
-                    scene.notes = []
-                    began = time.monotonic()
-                    try:
-                        result.detail = step.run(scene)
-                        result.status = OK
-                    except Unexpected as err:
-                        result.status, result.expected, result.found = (
-                            FAILED,
-                            err.expected,
-                            err.found,
-                        )
-                    except RevokeError as err:
-                        result.status, result.expected = FAILED, "no error"
-                        result.found = err.message
-                    except Exception as err:  # noqa: BLE001 - reported as the step's finding
-                        if debug:
-                            raise
-                        result.status, result.expected = FAILED, "no error"
-                        result.found = f"{type(err).__name__}: {err}"
-                    result.seconds = time.monotonic() - began
-                    result.notes = scene.notes
-                    on_step(result)
-                    if result.status != OK:
-                        break
-        finally:
-            if scene.sandbox is not None:
-                scene.sandbox.stop()
-    return DemoReport(
-        steps=results,
-        seconds=time.monotonic() - started,
-        cutoff=scene.cutoff or None,
-        journal=str(journal_path) if journal_path else None,
-        journal_entry=scene.journal_entry,
-    )
