@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
         from revoke.cli import revoke_cmd
         from revoke.core.keyowner import cutoff_for_session, parse_access_key
         from revoke.core.timeparse import parse_cutoff
-        from revoke.ops.fanout import check_role_name, parse_accounts
+        from revoke.ops.accounts import check_role_name, parse_accounts
         from revoke.ops.verify import parse_deadline
 
         g = get_globals(ctx)

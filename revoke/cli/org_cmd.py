@@ -257,7 +257,8 @@ def org_status_command(g: Globals, kind: str | None, name: str | None, role_name
     active account, and the organization's SCP. Exit 4 when an account could not be read."""
     from revoke.aws.iam import IamGateway
     from revoke.errors import BadInput, ExitCode
-    from revoke.ops.fanout import check_role_name, org_status
+    from revoke.ops.accounts import check_role_name
+    from revoke.ops.org_status import org_status
 
     if kind is not None and kind.lower() not in ("user", "role"):
         raise BadInput(f"{kind!r} is not user or role", hint="revoke status --all-accounts")

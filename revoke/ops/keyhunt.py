@@ -299,7 +299,7 @@ def hunt(
     there = session
     if role is not None:
         from revoke.aws.orgs import assume_account_role
-        from revoke.ops.fanout import partition_of
+        from revoke.ops.accounts import partition_of
 
         partition = partition_of(caller.get("arn", ""))
         there = assume_account_role(
