@@ -26,6 +26,14 @@ _EPOCH = re.compile(r"^@(\d+(?:\.\d+)?)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # Clock skew we accept before calling a cutoff "in the future" (a `now` from another host).
 FUTURE_TOLERANCE = timedelta(seconds=5)
+# The years a cutoff may name. Before 1970 no session can have been issued (and strftime
+# writes year 1 as `1-01-01`, not a date AWS reads); 9998 leaves room to round up and to
+# add the margins gc and lift add to a cutoff without overflowing datetime's year 9999.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+DATE_CONDITIONS_URL = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+    "reference_policies_elements_condition_operators.html#Conditions_Date"
+)
 
 
 def ceil_to_second(moment: datetime) -> datetime:
@@ -112,7 +120,17 @@ def parse_when(
         )
     else:
         moment = parse_iso(raw)
-    moment = moment.astimezone(timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+        in_range = FIRST_YEAR <= moment.year <= LAST_YEAR
+    except OverflowError:  # year 1 west of UTC, year 9999 east of it
+        in_range = False
+    if not in_range:
+        raise BadInput(
+            f"{raw!r} is outside the years {FIRST_YEAR}-{LAST_YEAR} a cutoff may name",
+            hint=f"give a time in those years; AWS compares aws:TokenIssueTime as a date "
+            f"({DATE_CONDITIONS_URL})",
+        )
     if not allow_future and moment > now + FUTURE_TOLERANCE:
         raise BadInput(
             f"cutoff {format_cutoff(moment)} is in the future (now is {format_cutoff(now)})",

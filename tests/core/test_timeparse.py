@@ -129,3 +129,27 @@ def test_absurd_durations_are_bad_input() -> None:
     # `revoke gc --margin 99999999999999d` must be a one-line error, not an overflow.
     with pytest.raises(BadInput, match="out of range"):
         parse_duration("99999999999999d")
+
+
+@pytest.mark.parametrize(
+    ("when", "allow_future"),
+    [
+        ("0001-01-01T00:00:00Z", False),  # was written as `1-01-01T00:00:00Z`
+        ("0001-01-01T00:00:00+01:00", False),  # overflowed converting to UTC
+        ("1969-12-31T23:59:59Z", False),
+        ("-700000d", False),  # year 110
+        ("9999-06-01T00:00:00Z", True),  # overflowed after the write
+        ("9999-12-31T23:59:59.5Z", True),  # overflowed rounding up
+        ("9999-12-31T23:00:00-05:00", True),
+    ],
+)
+def test_cutoffs_outside_1970_to_9998_are_bad_input(when: str, allow_future: bool) -> None:
+    with pytest.raises(BadInput, match="outside the years 1970-9998") as caught:
+        parse_cutoff(when, now=NOW, allow_future=allow_future)
+    assert "\n" not in caught.value.message
+    assert caught.value.hint and "docs.aws.amazon.com" in caught.value.hint
+
+
+@pytest.mark.parametrize("when", ["1970-01-01T00:00:00Z", "@0", "9998-12-31T23:59:59.5Z"])
+def test_the_edges_of_the_range_are_cutoffs(when: str) -> None:
+    assert parse_cutoff(when, now=NOW, allow_future=True).endswith("Z")
