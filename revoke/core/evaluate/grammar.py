@@ -1,0 +1,276 @@
+"""The policy grammar: a document or statement (a mapping or its JSON text) validated element
+by element and compiled into matchers and conditions, with a message naming the statement and
+element for anything this evaluator cannot read exactly.
+
+Compiled documents are cached by content, so evaluating the same policy on every request (the
+sandbox) parses and compiles it once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from revoke.core.evaluate.errors import PolicyEvaluationError
+from revoke.core.evaluate.matching import (
+    _ActionMatcher,
+    _glob_regex,
+    _parse_template,
+    _regex,
+    _resource_regex,
+    _ResourceMatcher,
+    _Template,
+    _wild,
+)
+from revoke.core.evaluate.operators import _boolean, _Condition, _parse_operator, _ValueSlot
+
+
+def _policy_text(value: object) -> str:
+    """A JSON scalar of a policy as the string AWS compares: true -> "true", 10 -> "10"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise ValueError(f"{value!r} is not a string, number or boolean")
+
+
+def _compile_condition_block(block: object, *, where: str, variables: bool) -> list[_Condition]:
+    if not isinstance(block, Mapping):
+        raise PolicyEvaluationError(f"{where}: Condition must be an object, got {block!r}")
+    conditions: list[_Condition] = []
+    for op_name, keys in block.items():
+        op = _parse_operator(op_name, where=where)
+        here = f"{where}, {op_name}"
+        if not isinstance(keys, Mapping) or not keys:
+            raise PolicyEvaluationError(
+                f"{here}: expected an object of condition keys to values, got {keys!r}"
+            )
+        for key, raw_values in keys.items():
+            if not isinstance(key, str) or not key:
+                raise PolicyEvaluationError(f"{here}: condition key {key!r} is not a string")
+            values_list = raw_values if isinstance(raw_values, list) else [raw_values]
+            if not values_list:
+                raise PolicyEvaluationError(f"{here}: no values for condition key {key!r}")
+            slots: list[_ValueSlot] = []
+            null_expect: list[bool] = []
+            for raw in values_list:
+                if isinstance(raw, Mapping | list) or raw is None:
+                    raise PolicyEvaluationError(
+                        f"{here}: value {raw!r} for {key!r} is not a string, number or boolean"
+                    )
+                try:
+                    if op.base is None:
+                        null_expect.append(_boolean(raw))
+                        continue
+                    text = _policy_text(raw)
+                    if variables and op.base.variables:
+                        parsed = _parse_template(text, where=here)
+                        if isinstance(parsed, _Template):
+                            slots.append((None, parsed))
+                            continue
+                    slots.append((op.base.policy(_wild(text)), None))
+                except ValueError as exc:
+                    family = op.base.family if op.base else "Null"
+                    supports = op.base is not None and op.base.variables and variables
+                    note = (
+                        " (policy variables are not supported by this operator)"
+                        if isinstance(raw, str) and "${" in raw and not supports
+                        else ""
+                    )
+                    raise PolicyEvaluationError(
+                        f"{here}: value for {key!r} is not valid for the {family} operators: "
+                        f"{exc}{note}"
+                    ) from None
+            conditions.append(_Condition(op, key.lower(), key, tuple(slots), tuple(null_expect)))
+    return conditions
+
+
+_STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+_DOCUMENT_KEYS = {"Version", "Id", "Statement"}
+# "Variables were introduced in version 2012-10-17 ... If you don't include the Version
+# element ..., variables like ${aws:username} are treated as literal strings" (policy
+# variables).
+_VERSIONS = {"2012-10-17", "2008-10-17"}
+
+
+@dataclass(frozen=True)
+class _Statement:
+    index: int
+    sid: str | None
+    effect: str
+    not_action: bool
+    actions: _ActionMatcher
+    not_resource: bool
+    resources: _ResourceMatcher
+    conditions: tuple[_Condition, ...]
+
+    def applies(self, action: str, resource: str, ctx: Mapping[str, Any]) -> bool:
+        # NotAction "explicitly matches everything except the specified list of actions";
+        # NotResource likewise for resources (elements_notaction, elements_notresource).
+        if self.actions.matches(action) == self.not_action:
+            return False
+        if self.resources.matches(resource, ctx) == self.not_resource:
+            return False
+        # Operators, and keys under one operator, are ANDed (multi-value).
+        return all(condition.holds(ctx) for condition in self.conditions)
+
+
+def _string_list(value: object, *, where: str, element: str) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    strings = [item for item in items if isinstance(item, str) and item]
+    if not items or len(strings) != len(items):
+        raise PolicyEvaluationError(
+            f"{where}: {element} must be a non-empty string or list of strings, got {value!r}"
+        )
+    return strings
+
+
+def _compile_statement(raw: object, index: int, variables: bool) -> _Statement:
+    where = f"statement {index}"
+    if not isinstance(raw, Mapping):
+        raise PolicyEvaluationError(f"{where}: a statement must be an object, got {raw!r}")
+    sid = raw.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        raise PolicyEvaluationError(f"{where}: Sid must be a string, got {sid!r}")
+    if sid:
+        where = f"statement {index} (Sid {sid!r})"
+    for key in raw:
+        if key in ("Principal", "NotPrincipal"):
+            raise PolicyEvaluationError(
+                f"{where}: {key} belongs in resource-based policies; this evaluator reads "
+                "identity-based policies and SCPs only"
+            )
+        if key not in _STATEMENT_KEYS:
+            raise PolicyEvaluationError(f"{where}: unknown statement element {key!r}")
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        # "The Effect value is case sensitive" (elements_effect).
+        raise PolicyEvaluationError(f"{where}: Effect must be 'Allow' or 'Deny', got {effect!r}")
+    if ("Action" in raw) == ("NotAction" in raw):
+        raise PolicyEvaluationError(f"{where}: needs exactly one of Action or NotAction")
+    if ("Resource" in raw) == ("NotResource" in raw):
+        raise PolicyEvaluationError(f"{where}: needs exactly one of Resource or NotResource")
+
+    action_key = "Action" if "Action" in raw else "NotAction"
+    actions = _string_list(raw[action_key], where=where, element=action_key)
+    # "The prefix and the action name are case insensitive" (elements_action).
+    action_regex = (
+        None
+        if "*" in actions
+        else _regex("|".join(f"(?:{_glob_regex(_wild(a))})" for a in actions), True)
+    )
+
+    resource_key = "Resource" if "Resource" in raw else "NotResource"
+    resources = _string_list(raw[resource_key], where=where, element=resource_key)
+    static: list[str] = []
+    templates: list[_Template] = []
+    for pattern in resources:
+        parsed = (
+            _parse_template(pattern, where=f"{where}, {resource_key}") if variables else pattern
+        )
+        if isinstance(parsed, _Template):
+            templates.append(parsed)
+        else:
+            static.append(f"(?:{_resource_regex(_wild(parsed))})")
+    matcher = _ResourceMatcher(
+        any_resource="*" in resources,
+        static=_regex("|".join(static), False) if static else None,
+        templates=tuple(templates),
+    )
+
+    conditions: list[_Condition] = []
+    if "Condition" in raw:
+        conditions = _compile_condition_block(raw["Condition"], where=where, variables=variables)
+
+    return _Statement(
+        index=index,
+        sid=sid,
+        effect=effect,
+        not_action=action_key == "NotAction",
+        actions=_ActionMatcher(action_regex),
+        not_resource=resource_key == "NotResource",
+        resources=matcher,
+        conditions=tuple(conditions),
+    )
+
+
+@dataclass(frozen=True)
+class _Policy:
+    statements: tuple[_Statement, ...]
+
+
+def _compile_document(document: Mapping[str, Any]) -> _Policy:
+    for key in document:
+        if key not in _DOCUMENT_KEYS:
+            raise PolicyEvaluationError(f"unknown policy element {key!r}")
+    version = document.get("Version")
+    if version is not None and version not in _VERSIONS:
+        raise PolicyEvaluationError(
+            f"Version must be '2012-10-17' or '2008-10-17', got {version!r}"
+        )
+    if "Statement" not in document:
+        raise PolicyEvaluationError("the policy has no Statement element")
+    statements = document["Statement"]
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list):
+        raise PolicyEvaluationError(
+            f"Statement must be an object or a list of objects, got {statements!r}"
+        )
+    variables = version == "2012-10-17"
+    return _Policy(tuple(_compile_statement(raw, i, variables) for i, raw in enumerate(statements)))
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise PolicyEvaluationError(f"duplicate JSON key {key!r} in the policy text")
+        seen[key] = value
+    return seen
+
+
+@lru_cache(maxsize=1024)
+def _compile_text(text: str) -> _Policy:
+    try:
+        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise PolicyEvaluationError(f"the policy is not valid JSON: {exc}") from None
+    if not isinstance(document, Mapping):
+        raise PolicyEvaluationError(f"the policy is not a JSON object: {document!r}")
+    return _compile_document(document)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"{value!r} ({type(value).__name__}) is not a JSON value")
+
+
+def _canonical(document: object, *, what: str) -> str:
+    try:
+        return json.dumps(
+            document, sort_keys=True, separators=(",", ":"), default=_json_default, allow_nan=True
+        )
+    except (TypeError, ValueError) as exc:
+        raise PolicyEvaluationError(f"{what} is not a JSON document: {exc}") from None
+
+
+def _compiled(document: object) -> _Policy:
+    if isinstance(document, str):
+        return _compile_text(document)
+    if isinstance(document, Mapping):
+        return _compile_text(_canonical(document, what="the policy"))
+    raise PolicyEvaluationError(
+        f"a policy must be a JSON object (or its text), got {type(document).__name__}"
+    )
+
+
+@lru_cache(maxsize=1024)
+def _compile_statement_text(text: str, version: str | None) -> _Statement:
+    return _compile_statement(json.loads(text), 0, version == "2012-10-17")
