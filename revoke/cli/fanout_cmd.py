@@ -53,7 +53,7 @@ def run_fanout_command(
 ) -> None:
     from revoke.core.timeparse import parse_cutoff
     from revoke.ops.fanout import FanOutOptions, check_role_name, run_fanout
-    from revoke.ops.verify import parse_deadline
+    from revoke.ops.probing import parse_deadline
 
     cutoff = parse_cutoff(before, now=g.now(), allow_future=allow_future)
     if offline:

@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         from revoke.core.keyowner import cutoff_for_session, parse_access_key
         from revoke.core.timeparse import parse_cutoff
         from revoke.ops.accounts import check_role_name, parse_accounts
-        from revoke.ops.verify import parse_deadline
+        from revoke.ops.probing import parse_deadline
 
         g = get_globals(ctx)
         # Everything the responder typed is checked before the first call (exit 2).

@@ -67,7 +67,7 @@ def run_revocation(
     keys (implies key containment); `details`: more keys for the JSON output."""
     cutoff = parse_cutoff(before, now=g.now(), allow_future=allow_future)
     from revoke.ops import revocation
-    from revoke.ops.verify import open_probe, parse_deadline
+    from revoke.ops.probing import open_probe, parse_deadline
 
     deadline_seconds = parse_deadline(deadline)
 

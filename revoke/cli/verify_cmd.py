@@ -41,7 +41,8 @@ def verify_command(
         "300", "--deadline", help="How long the probe may wait for the deny: 300, 5m."
     ),
 ) -> None:
-    from revoke.ops.verify import open_probe, parse_deadline, verify_in_force
+    from revoke.ops.probing import open_probe, parse_deadline
+    from revoke.ops.verify import verify_in_force
 
     g = get_globals(ctx)
     target = parse_target(_kind(kind), name)

@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from revoke.aws.probe import Probe
 from revoke.core.policy import POLICY_NAME
+from revoke.ops import probing
 from revoke.ops import verify as v
 from tests.aws.test_probe import EXPLICIT, IMPLICIT, StubS3, client_error
 from tests.helpers import assert_clean_failure, json_out, run_cli
@@ -39,7 +40,7 @@ def stub_probe(monkeypatch: pytest.MonkeyPatch, *answers: BaseException | None) 
     fake one (the deadline passes without real waiting)."""
     probe = Probe(client=StubS3(*answers))
     probe.arn = ALICE
-    monkeypatch.setattr(v, "open_probe", lambda g, profile, targets=None, cutoff=None: probe)
+    monkeypatch.setattr(probing, "open_probe", lambda g, profile, targets=None, cutoff=None: probe)
     timing = FakeTime().timing()
     monkeypatch.setattr(v, "Timing", lambda: timing)
     return probe

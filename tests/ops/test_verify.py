@@ -17,6 +17,7 @@ from revoke.aws.session import AwsSession
 from revoke.cli.context import Globals
 from revoke.core.names import TargetName
 from revoke.errors import ExitCode
+from revoke.ops import probing
 from revoke.ops import verify as v
 from revoke.ops.revocation import RunResult, apply_run, plan_run
 from tests.aws.test_probe import EXPLICIT, IMPLICIT, StubS3, client_error
@@ -40,8 +41,8 @@ class FakeTime:
         self.sleeps.append(seconds)
         self.now += seconds
 
-    def timing(self, jitter: float = 0.5) -> v.Timing:
-        return v.Timing(clock=self.clock, sleep=self.sleep, rng=lambda: jitter)
+    def timing(self, jitter: float = 0.5) -> probing.Timing:
+        return probing.Timing(clock=self.clock, sleep=self.sleep, rng=lambda: jitter)
 
 
 def probe_of(*answers: BaseException | None, arn: str | None = ALICE) -> Probe:
@@ -56,7 +57,7 @@ def probe_of(*answers: BaseException | None, arn: str | None = ALICE) -> Probe:
 def test_confirmed_once_the_deny_propagates_with_time_and_attempts() -> None:
     clock = FakeTime()
     probe = probe_of(None, None, client_error("AccessDenied", EXPLICIT))
-    found = v.poll_probe(probe, deadline=300, timing=clock.timing())
+    found = probing.poll_probe(probe, deadline=300, timing=clock.timing())
     assert found["status"] == "confirmed"
     assert found["attempts"] == 3
     assert found["seconds"] == pytest.approx(sum(clock.sleeps))
@@ -67,19 +68,19 @@ def test_confirmed_once_the_deny_propagates_with_time_and_attempts() -> None:
 def test_deadline_passes_unconfirmed_with_a_last_attempt_at_the_deadline() -> None:
     clock = FakeTime()
     probe = probe_of(None)
-    found = v.poll_probe(probe, deadline=60, timing=clock.timing())
+    found = probing.poll_probe(probe, deadline=60, timing=clock.timing())
     assert found["status"] == "unconfirmed"
     assert found["seconds"] == pytest.approx(60)
     assert "still allowed" in found["reason"]
     assert found["attempts"] == probe.client.calls == len(clock.sleeps) + 1
-    assert all(s <= v.BACKOFF_CAP for s in clock.sleeps)
-    assert all(s >= v.BACKOFF_BASE for s in clock.sleeps[:-1])  # the last one is clipped
+    assert all(s <= probing.BACKOFF_CAP for s in clock.sleeps)
+    assert all(s >= probing.BACKOFF_BASE for s in clock.sleeps[:-1])  # the last one is clipped
 
 
 def test_implicit_deny_keeps_polling_and_is_reported_as_such() -> None:
     clock = FakeTime()
     probe = probe_of(client_error("AccessDenied", IMPLICIT))
-    found = v.poll_probe(probe, deadline=30, timing=clock.timing())
+    found = probing.poll_probe(probe, deadline=30, timing=clock.timing())
     assert found["status"] == "implicit-deny"
     assert found["attempts"] > 1
     assert "no identity-based policy allows" in found["message"]
@@ -88,26 +89,26 @@ def test_implicit_deny_keeps_polling_and_is_reported_as_such() -> None:
 def test_implicit_deny_turning_explicit_is_confirmed() -> None:
     clock = FakeTime()
     probe = probe_of(client_error("AccessDenied", IMPLICIT), client_error("AccessDenied", EXPLICIT))
-    assert v.poll_probe(probe, deadline=30, timing=clock.timing())["status"] == "confirmed"
+    assert probing.poll_probe(probe, deadline=30, timing=clock.timing())["status"] == "confirmed"
 
 
 def test_expired_probe_token_stops_at_once() -> None:
     clock = FakeTime()
     probe = probe_of(client_error("ExpiredToken", "The provided token has expired."))
-    found = v.poll_probe(probe, deadline=300, timing=clock.timing())
+    found = probing.poll_probe(probe, deadline=300, timing=clock.timing())
     assert (found["status"], found["attempts"], clock.sleeps) == ("error", 1, [])
     assert "ExpiredToken" in found["reason"]
 
 
 def test_zero_deadline_tries_once() -> None:
     clock = FakeTime()
-    found = v.poll_probe(probe_of(None), deadline=0, timing=clock.timing())
+    found = probing.poll_probe(probe_of(None), deadline=0, timing=clock.timing())
     assert (found["status"], found["attempts"], clock.sleeps) == ("unconfirmed", 1, [])
 
 
 def test_backoff_grows_from_one_second_and_caps_at_fifteen() -> None:
-    low = [v.backoff_pause(n, lambda: 0.0) for n in range(1, 8)]
-    high = [v.backoff_pause(n, lambda: 1.0) for n in range(1, 8)]
+    low = [probing.backoff_pause(n, lambda: 0.0) for n in range(1, 8)]
+    high = [probing.backoff_pause(n, lambda: 1.0) for n in range(1, 8)]
     assert high == [1, 2, 4, 8, 15, 15, 15]
     assert low == [1, 1, 2, 4, 7.5, 7.5, 7.5]
 
