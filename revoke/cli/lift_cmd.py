@@ -133,7 +133,7 @@ def gc(
     from datetime import datetime, timezone
 
     from revoke.core.timeparse import parse_duration
-    from revoke.ops.lift import apply_gc, gc_warnings, plan_gc
+    from revoke.ops.gc import apply_gc, gc_warnings, plan_gc
     from revoke.state.journal import Journal
 
     g = get_globals(ctx)

@@ -1,6 +1,6 @@
-"""Undo a revocation from the journal (`revoke lift`), and clean up dead ones (`revoke gc`).
+"""Undo a revocation from the journal (`revoke lift`).
 
-Lift. The journal holds, for every change, the document before and after and the
+The journal holds, for every change, the document before and after and the
 containment steps. For one principal, the *episode* to undo is every change record since
 the last lift. Its policy chain is the run of records where each one's `before` is the
 previous one's `after`; the document to restore is the `before` of the chain's first
@@ -10,16 +10,10 @@ live document must be the chain's last `after`: if someone changed it since, lif
 (nothing changed) unless --force. Keys the episode deactivated are reactivated; a console
 password cannot be restored (IAM never returns one), so lift says how to set a new one.
 
-Clean-up. A revocation stops mattering once every token it can deny has expired (fact 23):
-a cutoff older than the longest life of a covered token, plus a margin for propagation
-(fact 18) and clocks. Users: 36 h (fact 1, GetSessionToken and GetFederationToken). Roles:
-12 h, the ceiling of MaxSessionDuration, by default, because a role's MaxSessionDuration
-does not bound every session of it: "IAM role credentials provided by Amazon EC2 instances
-assigned to the role are not subject to the specified maximum session duration", nor
-does it apply to console sign-in URLs (IAM API Reference, UpdateRole, MaxSessionDuration).
-`--use-max-session-duration` opts in to the role's own setting, taking the larger of its
-current value and the one the journal recorded at revocation (lowering it afterwards must
-not shorten the wait).
+Shared with the clean-up (gc.py), which imports them from here: the longest token lives
+(`USER_TOKEN_LIFE`, `ROLE_TOKEN_LIFE`: how long a lifted deny's sessions may still work)
+and `RevocationPolicy`, where a revocation lives: reading it, reading it again just before
+a write (`changed_since_plan`), writing or removing it, the journal record of a change.
 """
 
 from __future__ import annotations
@@ -29,15 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from revoke.core.policy import (
-    POLICY_NAME,
-    compact,
-    existing_cutoff,
-    revocation_cutoff_of,
-    statements_of,
-    validate_document,
-)
-from revoke.core.timeparse import cutoff_datetime, format_cutoff, human_duration
+from revoke.core.policy import POLICY_NAME, compact, existing_cutoff, validate_document
+from revoke.core.timeparse import cutoff_datetime, format_cutoff
 from revoke.errors import BadInput, RevokeError
 from revoke.ops.containment import DEACTIVATE_KEY, DELETE_LOGIN_PROFILE, DONE, REACTIVATE_KEY
 from revoke.state.journal import CHANGE_ACTIONS, Journal, utc_timestamp
@@ -47,7 +34,6 @@ if TYPE_CHECKING:
 
 USER_TOKEN_LIFE = 129_600  # fact 1 / fact 23: 36 h
 ROLE_TOKEN_LIFE = 43_200  # fact 23: 12 h, the ceiling of MaxSessionDuration
-DEFAULT_MARGIN = 3_600  # fact 18 propagation ("a few minutes") and clock skew, generously
 
 
 def _text(document: dict[str, Any] | None) -> str | None:
@@ -59,6 +45,128 @@ def _describe(document: dict[str, Any] | None) -> str:
         return "no policy"
     cutoff = existing_cutoff(document)
     return f"a deny with cutoff {cutoff}" if cutoff else "a document without a revocation"
+
+
+# -- where a revocation lives (shared with gc.py) ----------------------------------------
+
+
+def read_document(
+    gateway: IamGateway, kind: str, name: str, policy_name: str, mechanism: str, arn: str | None
+) -> dict[str, Any] | None:
+    if mechanism == "managed":
+        if not arn:
+            return None
+        from revoke.aws.errors import aws_errors
+        from revoke.errors import AwsFailure
+
+        try:
+            with aws_errors(f"iam:GetPolicy {arn}"):
+                return gateway.managed_document(arn)
+        except AwsFailure as err:
+            if err.code == "NoSuchEntity":  # deleted since: reads as "no policy"
+                return None
+            raise
+    return gateway.get_inline(kind, name, policy_name)
+
+
+CHANGED_SINCE_PLAN = "changed since plan"
+
+
+@dataclass
+class RevocationPolicy:
+    """A principal's revocation policy: inline by name, or our customer-managed fallback.
+    What a lift plan and a gc item have in common: where they read and write."""
+
+    kind: str
+    name: str
+    account: str | None
+    policy_name: str = POLICY_NAME
+    mechanism: str = "inline"
+    managed_policy_arn: str | None = None
+
+    def where_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "account": self.account,
+            "policy_name": self.policy_name,
+            "mechanism": self.mechanism,
+        }
+
+    def arn_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self.managed_policy_arn:
+            data["managed_policy_arn"] = self.managed_policy_arn
+        return data
+
+    def read(self, gateway: IamGateway) -> dict[str, Any] | None:
+        return read_document(
+            gateway, self.kind, self.name, self.policy_name, self.mechanism, self.managed_policy_arn
+        )
+
+    def changed_since_plan(
+        self, gateway: IamGateway, expected: dict[str, Any] | None
+    ) -> str | None:
+        """Why the live document is no longer the one planned from, or None when it still is.
+
+        A confirmation prompt sits between plan and apply, so a responder may refresh the
+        deny (`revoke user NAME --before now`) meanwhile; writing the stale plan would then
+        delete or roll back the fresh deny. Read the document again just before the write.
+        IAM has no conditional write, so this narrows the race to the two calls; it cannot
+        close it."""
+        live = self.read(gateway)
+        if _text(live) == _text(expected):
+            return None
+        return (
+            f"{CHANGED_SINCE_PLAN}: {self.policy_name} now holds {_describe(live)}, the plan "
+            f"was made for {_describe(expected)}; left as it is"
+        )
+
+    def write(self, gateway: IamGateway, document: dict[str, Any] | None) -> None:
+        """Put `document` in the policy's place; None removes the policy."""
+        if document is not None:
+            if self.mechanism == "managed":
+                gateway.put_managed(
+                    self.kind, self.name, self.policy_name, document, self.managed_policy_arn
+                )
+            else:
+                gateway.put_inline(self.kind, self.name, self.policy_name, document)
+        elif self.mechanism == "managed" and self.managed_policy_arn:
+            gateway.delete_managed(self.kind, self.name, self.managed_policy_arn)
+        else:
+            gateway.delete_inline(self.kind, self.name, self.policy_name)
+
+    def journal_record(
+        self,
+        action: str,
+        *,
+        actor: dict[str, str],
+        status: str,
+        cutoff: str | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        containment: list[dict[str, Any]],
+        notes: list[str],
+        **extra: Any,
+    ) -> dict[str, Any]:
+        return {
+            "action": action,
+            "actor": actor.get("arn"),
+            "account": self.account,
+            "target": {"kind": self.kind, "name": self.name},
+            "status": status,
+            "cutoff": cutoff,
+            "previous_cutoff": None,
+            "policy": {
+                "name": self.policy_name,
+                "mechanism": self.mechanism,
+                "managed_policy_arn": self.managed_policy_arn,
+            },
+            "before": before,
+            "after": after,
+            "containment": containment,
+            "notes": notes,
+            **extra,
+        }
 
 
 # -- lift: pure planning -----------------------------------------------------------------
@@ -100,13 +208,7 @@ def policy_chain(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @dataclass
-class LiftPlan:
-    kind: str
-    name: str
-    account: str | None
-    policy_name: str = POLICY_NAME
-    mechanism: str = "inline"
-    managed_policy_arn: str | None = None
+class LiftPlan(RevocationPolicy):
     policy_action: str = "none"  # "restore" | "remove" | "none"
     current_document: dict[str, Any] | None = None
     expected_document: dict[str, Any] | None = None
@@ -127,11 +229,7 @@ class LiftPlan:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "kind": self.kind,
-            "name": self.name,
-            "account": self.account,
-            "policy_name": self.policy_name,
-            "mechanism": self.mechanism,
+            **self.where_json(),
             "status": self.status,
             "policy_action": self.policy_action,
             "current_document": self.current_document,
@@ -141,8 +239,7 @@ class LiftPlan:
             "undoes": self.undoes,
             "error": self.error,
         }
-        if self.managed_policy_arn:
-            data["managed_policy_arn"] = self.managed_policy_arn
+        self.arn_json(data)
         if self.reason:
             data["reason"] = self.reason
         return data
@@ -267,25 +364,6 @@ def _reenabled_sessions(
 # -- lift: reading and applying -------------------------------------------------------------
 
 
-def read_document(
-    gateway: IamGateway, kind: str, name: str, policy_name: str, mechanism: str, arn: str | None
-) -> dict[str, Any] | None:
-    if mechanism == "managed":
-        if not arn:
-            return None
-        from revoke.aws.errors import aws_errors
-        from revoke.errors import AwsFailure
-
-        try:
-            with aws_errors(f"iam:GetPolicy {arn}"):
-                return gateway.managed_document(arn)
-        except AwsFailure as err:
-            if err.code == "NoSuchEntity":  # deleted since: reads as "no policy"
-                return None
-            raise
-    return gateway.get_inline(kind, name, policy_name)
-
-
 def lift_target(
     gateway: IamGateway,
     journal: Journal,
@@ -358,47 +436,12 @@ def lift_target(
     return plan
 
 
-CHANGED_SINCE_PLAN = "changed since plan"
-
-
-def changed_since_plan(
-    gateway: IamGateway,
-    kind: str,
-    name: str,
-    policy_name: str,
-    mechanism: str,
-    arn: str | None,
-    expected: dict[str, Any] | None,
-) -> str | None:
-    """Why the live document is no longer the one planned from, or None when it still is.
-
-    A confirmation prompt sits between plan and apply, so a responder may refresh the deny
-    (`revoke user NAME --before now`) meanwhile; writing the stale plan would then delete
-    or roll back the fresh deny. Read the document again just before the write. IAM has
-    no conditional write, so this narrows the race to the two calls; it cannot close it."""
-    live = read_document(gateway, kind, name, policy_name, mechanism, arn)
-    if _text(live) == _text(expected):
-        return None
-    return (
-        f"{CHANGED_SINCE_PLAN}: {policy_name} now holds {_describe(live)}, the plan was made "
-        f"for {_describe(expected)}; left as it is"
-    )
-
-
 def _apply_lift(
     gateway: IamGateway, journal: Journal, plan: LiftPlan, *, actor: dict[str, str]
 ) -> None:
     changed = False
     try:
-        conflict = changed_since_plan(
-            gateway,
-            plan.kind,
-            plan.name,
-            plan.policy_name,
-            plan.mechanism,
-            plan.managed_policy_arn,
-            plan.current_document,
-        )
+        conflict = plan.changed_since_plan(gateway, plan.current_document)
     except RevokeError as err:
         plan.status, plan.error = "failed", err.message
         return
@@ -410,23 +453,9 @@ def _apply_lift(
         plan.notes.append(f"{plan.kind} {plan.name}: {conflict}; nothing changed")
         return
     try:
-        if plan.policy_action == "restore" and plan.restored_document is not None:
-            if plan.mechanism == "managed":
-                gateway.put_managed(
-                    plan.kind,
-                    plan.name,
-                    plan.policy_name,
-                    plan.restored_document,
-                    plan.managed_policy_arn,
-                )
-            else:
-                gateway.put_inline(plan.kind, plan.name, plan.policy_name, plan.restored_document)
-            changed = True
-        elif plan.policy_action == "remove":
-            if plan.mechanism == "managed" and plan.managed_policy_arn:
-                gateway.delete_managed(plan.kind, plan.name, plan.managed_policy_arn)
-            else:
-                gateway.delete_inline(plan.kind, plan.name, plan.policy_name)
+        document = plan.restored_document if plan.policy_action == "restore" else None
+        if plan.policy_action == "remove" or document is not None:
+            plan.write(gateway, document)
             changed = True
         plan.status = "applied"
     except RevokeError as err:
@@ -449,291 +478,18 @@ def _apply_lift(
         return
     after = plan.restored_document if plan.policy_action != "none" else plan.current_document
     if plan.status == "failed" and plan.policy_action != "none" and plan.error:
-        after = read_document(
-            gateway, plan.kind, plan.name, plan.policy_name, plan.mechanism, plan.managed_policy_arn
-        )
+        after = plan.read(gateway)
     journal.append(
-        {
-            "action": "lift",
-            "actor": actor.get("arn"),
-            "account": plan.account,
-            "target": {"kind": plan.kind, "name": plan.name},
-            "status": plan.status,
-            "cutoff": existing_cutoff(plan.current_document),
-            "previous_cutoff": None,
-            "policy": {
-                "name": plan.policy_name,
-                "mechanism": plan.mechanism,
-                "managed_policy_arn": plan.managed_policy_arn,
-            },
-            "before": plan.current_document,
-            "after": after,
-            "containment": plan.containment,
-            "notes": plan.notes,
-            "ref": plan.undoes,
-            "error": plan.error,
-        }
+        plan.journal_record(
+            "lift",
+            actor=actor,
+            status=plan.status,
+            cutoff=existing_cutoff(plan.current_document),
+            before=plan.current_document,
+            after=after,
+            containment=plan.containment,
+            notes=plan.notes,
+            ref=plan.undoes,
+            error=plan.error,
+        )
     )
-
-
-# -- gc -------------------------------------------------------------------------------------
-
-
-def strip_revocation(document: dict[str, Any]) -> dict[str, Any] | None:
-    """The document without its revocation statement(s); None when nothing else is left."""
-    others = [s for s in statements_of(document) if revocation_cutoff_of(s) is None]
-    if not others:
-        return None
-    kept = dict(document)
-    kept["Statement"] = others
-    return kept
-
-
-def token_life(
-    kind: str,
-    *,
-    max_session_duration: int | None = None,
-    recorded: list[int] | None = None,
-    use_max_session_duration: bool = False,
-) -> tuple[int, str]:
-    """The longest a token the deny covers can live, and where that number comes from."""
-    if kind == "user":
-        return USER_TOKEN_LIFE, "36 h: the longest IAM user session (fact 23)"
-    if not use_max_session_duration:
-        return ROLE_TOKEN_LIFE, (
-            "12 h: the longest role session; MaxSessionDuration does not bound EC2 instance "
-            "credentials or console sign-in sessions"
-        )
-    values = [v for v in [max_session_duration, *(recorded or [])] if v]
-    if not values:
-        return ROLE_TOKEN_LIFE, "12 h: the role's MaxSessionDuration is unknown"
-    life = max(values)
-    source = "the role's MaxSessionDuration"
-    if recorded and max(recorded) > (max_session_duration or 0):
-        source += " when it was revoked (the journal's evidence; it was lowered since)"
-    return life, f"{human_duration(life)}: {source}"
-
-
-@dataclass
-class GcItem:
-    kind: str
-    name: str
-    account: str | None
-    policy_name: str
-    mechanism: str
-    managed_policy_arn: str | None
-    document: dict[str, Any] | None
-    cutoff: str | None = None
-    token_life_seconds: int | None = None
-    token_life_source: str | None = None
-    removable_after: str | None = None
-    status: str = "kept"  # kept | planned | removed | skipped | failed
-    reason: str | None = None
-    error: str | None = None
-    remaining_document: dict[str, Any] | None = None
-    journalled: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "kind": self.kind,
-            "name": self.name,
-            "account": self.account,
-            "policy_name": self.policy_name,
-            "mechanism": self.mechanism,
-            "cutoff": self.cutoff,
-            "token_life_seconds": self.token_life_seconds,
-            "token_life_source": self.token_life_source,
-            "removable_after": self.removable_after,
-            "status": self.status,
-            "reason": self.reason,
-            "error": self.error,
-            "in_journal": self.journalled,
-        }
-        if self.managed_policy_arn:
-            data["managed_policy_arn"] = self.managed_policy_arn
-        if self.status in ("planned", "removed") and self.remaining_document is not None:
-            data["remaining_document"] = self.remaining_document
-        return data
-
-
-def decide_gc(item: GcItem, *, now: datetime, margin: int) -> GcItem:
-    """Pure: keep or remove, given the cutoff, the token life and the margin."""
-    if item.document is None:
-        item.reason = "no document"
-        return item
-    item.cutoff = existing_cutoff(item.document)
-    if item.cutoff is None:
-        item.reason = "holds no revocation statement: not ours to remove"
-        return item
-    assert item.token_life_seconds is not None
-    until = cutoff_datetime(item.cutoff) + timedelta(seconds=item.token_life_seconds + margin)
-    item.removable_after = format_cutoff(until)
-    if now < until:
-        item.reason = f"still in force: tokens it denies may live until {item.removable_after}"
-        return item
-    item.status = "planned"
-    item.remaining_document = strip_revocation(item.document)
-    item.reason = "every token issued before the cutoff has expired" + (
-        "; the other statements are kept" if item.remaining_document else ""
-    )
-    return item
-
-
-def plan_gc(
-    gateway: IamGateway,
-    journal: Journal,
-    *,
-    account: str | None,
-    now: datetime | None = None,
-    margin: int = DEFAULT_MARGIN,
-    use_max_session_duration: bool = False,
-    max_workers: int = 8,
-    on_done: Callable[[Any], None] | None = None,
-) -> list[GcItem]:
-    """Find every revocation policy in the account (inline by name, our managed fallback
-    by path) and decide, per policy, whether it can still matter."""
-    from revoke.ops.pool import map_bounded
-
-    now = now or datetime.now(timezone.utc)
-    records = journal.records() if journal.exists() else []
-    journalled = {
-        (r["target"]["kind"], str(r["target"]["name"]).lower())
-        for r in records
-        if r.get("action") in CHANGE_ACTIONS and isinstance(r.get("target"), dict)
-    }
-    recorded_durations: dict[str, list[int]] = {}
-    for r in records:
-        duration = (r.get("evidence") or {}).get("max_session_duration")
-        if duration and (r.get("target") or {}).get("kind") == "role":
-            recorded_durations.setdefault(str(r["target"]["name"]).lower(), []).append(
-                int(duration)
-            )
-
-    candidates: list[tuple[str, str]] = []
-
-    def scan(principal: tuple[str, str]) -> tuple[str, str] | None:
-        kind, name = principal
-        return principal if POLICY_NAME in gateway.inline_policy_names(kind, name) else None
-
-    principals = [(k, n) for k in ("user", "role") for n in gateway.list_names(k)]
-    candidates = [c for c in map_bounded(scan, principals, max_workers, on_done) if c]
-    managed = gateway.managed_fallbacks()
-    candidates += [(k, n) for k, n, _ in managed if (k, n) not in candidates]
-
-    def inspect(principal: tuple[str, str]) -> list[GcItem]:
-        kind, name = principal
-        items = []
-        try:
-            state = gateway.read_principal(kind, name, with_keys=False)
-        except RevokeError as err:
-            item = GcItem(kind, name, account, POLICY_NAME, "inline", None, None)
-            item.status, item.error = "failed", err.message
-            return [item]
-        life, source = token_life(
-            kind,
-            max_session_duration=state.max_session_duration,
-            recorded=recorded_durations.get(name.lower()),
-            use_max_session_duration=use_max_session_duration,
-        )
-        found: list[tuple[str, str, str | None, dict[str, Any] | None]] = []
-        if POLICY_NAME in state.inline_policies:
-            found.append((POLICY_NAME, "inline", None, state.inline_policies[POLICY_NAME]))
-        if state.managed_fallback_arn:
-            found.append(
-                (
-                    state.managed_fallback_arn.rsplit("/", 1)[-1],
-                    "managed",
-                    state.managed_fallback_arn,
-                    state.managed_fallback_document,
-                )
-            )
-        for policy_name, mechanism, arn, document in found:
-            item = GcItem(
-                kind, name, state.account or account, policy_name, mechanism, arn, document
-            )
-            item.token_life_seconds, item.token_life_source = life, source
-            item.journalled = (kind, name.lower()) in journalled
-            items.append(decide_gc(item, now=now, margin=margin))
-        return items
-
-    nested = map_bounded(inspect, candidates, max_workers)
-    return [item for group in nested for item in group]
-
-
-def apply_gc(
-    gateway: IamGateway,
-    journal: Journal,
-    items: list[GcItem],
-    *,
-    actor: dict[str, str],
-    margin: int,
-) -> None:
-    """Remove every planned revocation (or just its statement) and journal each removal.
-
-    Each policy is read again just before its write: one that changed since the plan
-    (a refreshed deny) is `skipped`, its reason and a warning (gc_warnings) say why."""
-    for item in items:
-        if item.status != "planned":
-            continue
-        try:
-            conflict = changed_since_plan(
-                gateway,
-                item.kind,
-                item.name,
-                item.policy_name,
-                item.mechanism,
-                item.managed_policy_arn,
-                item.document,
-            )
-            if conflict is not None:
-                item.status, item.reason = "skipped", conflict
-                continue
-            if item.remaining_document is not None:
-                if item.mechanism == "managed":
-                    gateway.put_managed(
-                        item.kind,
-                        item.name,
-                        item.policy_name,
-                        item.remaining_document,
-                        item.managed_policy_arn,
-                    )
-                else:
-                    gateway.put_inline(
-                        item.kind, item.name, item.policy_name, item.remaining_document
-                    )
-            elif item.mechanism == "managed" and item.managed_policy_arn:
-                gateway.delete_managed(item.kind, item.name, item.managed_policy_arn)
-            else:
-                gateway.delete_inline(item.kind, item.name, item.policy_name)
-            item.status = "removed"
-        except RevokeError as err:
-            item.status, item.error = "failed", err.message
-            continue
-        journal.append(
-            {
-                "action": "gc",
-                "actor": actor.get("arn"),
-                "account": item.account,
-                "target": {"kind": item.kind, "name": item.name},
-                "status": "applied",
-                "cutoff": item.cutoff,
-                "previous_cutoff": None,
-                "policy": {
-                    "name": item.policy_name,
-                    "mechanism": item.mechanism,
-                    "managed_policy_arn": item.managed_policy_arn,
-                },
-                "before": item.document,
-                "after": item.remaining_document,
-                "containment": [],
-                "notes": [
-                    f"token life {item.token_life_seconds} s ({item.token_life_source}), "
-                    f"margin {margin} s: removable after {item.removable_after}"
-                ],
-            }
-        )
-
-
-def gc_warnings(items: list[GcItem]) -> list[str]:
-    """One warning for each policy left alone because it changed since the plan."""
-    return [f"{item.kind} {item.name}: {item.reason}" for item in items if item.status == "skipped"]

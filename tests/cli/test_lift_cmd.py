@@ -14,18 +14,8 @@ from moto import mock_aws
 from revoke.cli.context import Globals
 from revoke.core.output import DECLINED
 from revoke.core.policy import POLICY_NAME, existing_cutoff
-from revoke.ops.lift import (
-    ROLE_TOKEN_LIFE,
-    USER_TOKEN_LIFE,
-    apply_gc,
-    episode,
-    gc_warnings,
-    plan_gc,
-    plan_lift,
-    policy_chain,
-    strip_revocation,
-    token_life,
-)
+from revoke.ops.gc import apply_gc, gc_warnings, plan_gc, strip_revocation, token_life
+from revoke.ops.lift import ROLE_TOKEN_LIFE, USER_TOKEN_LIFE, episode, plan_lift, policy_chain
 from revoke.state.journal import Journal
 from tests.helpers import assert_clean_failure, json_out, run_cli
 
