@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from revoke.aws.errors import aws_errors
 from revoke.aws.wire import document as decode_document
-from revoke.aws.wire import iso
+from revoke.aws.wire import list_access_keys
 from revoke.core.plan import AccessKey, PrincipalState
 from revoke.core.policy import managed_policy_name
 
@@ -214,18 +214,7 @@ def access_keys(gateway: IamGateway, user: str) -> list[AccessKey]:
     """One user's access keys (ListAccessKeys), through the bulk client: a throttle on one
     of hundreds of reads must not fail its target (more attempts, same rate limiter)."""
 
-    keys = []
-    with aws_errors(f"iam:ListAccessKeys {user}"):
-        for page in gateway.bulk_reader.get_paginator("list_access_keys").paginate(UserName=user):
-            for meta in page["AccessKeyMetadata"]:
-                keys.append(
-                    AccessKey(
-                        access_key_id=meta["AccessKeyId"],
-                        status=meta["Status"],
-                        created=iso(meta.get("CreateDate")),
-                    )
-                )
-    return keys
+    return list_access_keys(gateway.bulk_reader, user)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 from revoke.aws.errors import aws_errors, error_code
 from revoke.aws.session import WRITE_ATTEMPTS, AwsSession
 from revoke.aws.wire import document as decode_document
-from revoke.aws.wire import iso
+from revoke.aws.wire import iso, list_access_keys
 from revoke.core.plan import AccessKey, PrincipalState, Quotas
 from revoke.core.policy import MANAGED_POLICY_PATH, MANAGED_POLICY_PREFIX, compact
 
@@ -175,18 +175,7 @@ class IamGateway:
         return decode_document(found["PolicyDocument"])
 
     def access_keys(self, user: str) -> list[AccessKey]:
-        keys = []
-        with aws_errors(f"iam:ListAccessKeys {user}"):
-            for page in self.iam.get_paginator("list_access_keys").paginate(UserName=user):
-                for meta in page["AccessKeyMetadata"]:
-                    keys.append(
-                        AccessKey(
-                            access_key_id=meta["AccessKeyId"],
-                            status=meta["Status"],
-                            created=iso(meta.get("CreateDate")),
-                        )
-                    )
-        return keys
+        return list_access_keys(self.iam, user)
 
     def key_last_used(self, key: AccessKey) -> AccessKey:
         with aws_errors(f"iam:GetAccessKeyLastUsed {key.access_key_id}"):

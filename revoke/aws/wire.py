@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from revoke.aws.errors import aws_errors
+from revoke.core.plan import AccessKey
+
 
 def iso(value: Any) -> str | None:
     if value is None:
@@ -27,3 +30,19 @@ def document(value: Any) -> dict[str, Any]:
 
         return json.loads(unquote(value))  # type: ignore[no-any-return]
     return dict(value)
+
+
+def list_access_keys(client: Any, user: str) -> list[AccessKey]:
+    """One user's access keys (ListAccessKeys, every page) through `client`."""
+    keys = []
+    with aws_errors(f"iam:ListAccessKeys {user}"):
+        for page in client.get_paginator("list_access_keys").paginate(UserName=user):
+            for meta in page["AccessKeyMetadata"]:
+                keys.append(
+                    AccessKey(
+                        access_key_id=meta["AccessKeyId"],
+                        status=meta["Status"],
+                        created=iso(meta.get("CreateDate")),
+                    )
+                )
+    return keys

@@ -92,10 +92,9 @@ def _lines(template: Callable[[str, str], str]) -> Callable[[ExportCredentials],
     return render
 
 
-def _process(creds: ExportCredentials) -> str:
-    """credential_process output, Version 1 (the AWS CLI's `process` format)."""
+def _credentials(creds: ExportCredentials) -> dict[str, object]:
+    """The fields of GetSessionToken's `Credentials` object that the credentials hold."""
     out: dict[str, object] = {
-        "Version": 1,
         "AccessKeyId": creds.access_key_id,
         "SecretAccessKey": creds.secret_access_key,
     }
@@ -103,20 +102,17 @@ def _process(creds: ExportCredentials) -> str:
         out["SessionToken"] = creds.session_token
     if creds.expiration is not None:
         out["Expiration"] = creds.expiration
-    return json.dumps(out, indent=2) + "\n"
+    return out
+
+
+def _process(creds: ExportCredentials) -> str:
+    """credential_process output, Version 1 (the AWS CLI's `process` format)."""
+    return json.dumps({"Version": 1, **_credentials(creds)}, indent=2) + "\n"
 
 
 def _json(creds: ExportCredentials) -> str:
     """GetSessionToken's `Credentials` object."""
-    out: dict[str, object] = {
-        "AccessKeyId": creds.access_key_id,
-        "SecretAccessKey": creds.secret_access_key,
-    }
-    if creds.session_token is not None:
-        out["SessionToken"] = creds.session_token
-    if creds.expiration is not None:
-        out["Expiration"] = creds.expiration
-    return json.dumps(out, indent=2) + "\n"
+    return json.dumps(_credentials(creds), indent=2) + "\n"
 
 
 @dataclass(frozen=True)
