@@ -89,7 +89,7 @@ def inspect(
 ) -> None:
     """What a credential is, whose, until when, and whether a revocation covers it."""
     g = get_globals(ctx)
-    from revoke.ops.tokens import inspect_credentials, inspect_rows
+    from revoke.ops.token_inspect import inspect_credentials, inspect_rows
 
     result = inspect_credentials(g, profile=profile or g.profile, admin_profile=admin_profile)
     payload = result.payload
