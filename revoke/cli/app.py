@@ -24,6 +24,7 @@ from revoke.errors import ExitCode, RevokeError
 COMMAND_MODULES = [
     "revoke.cli.revoke_cmd",
     "revoke.cli.verify_cmd",
+    "revoke.cli.residual_cmd",
     "revoke.cli.lift_cmd",
     "revoke.cli.token_cmd",
     "revoke.cli.journal_cmd",

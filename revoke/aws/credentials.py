@@ -1,0 +1,313 @@
+"""Reads of every credential a principal holds, for the coverage model (revoke.core.coverage).
+
+Read-only: List/Get calls only. Each read returns plain dicts (timestamps as `...Z` text)
+or raises `Unavailable` when the endpoint has no such API (moto has no
+ListServiceSpecificCredentials; a sandbox or a partition may have no AWS Sign-In), or the
+product's error (revoke.aws.errors) when AWS refused: the caller decides which path is then
+reported cannot-be-checked-here.
+
+Account-wide reads for `revoke residual --all`: the credential report (one CSV for every
+user: password, both access keys, both signing certificates, MFA), service-specific
+credentials with `AllUsers` (one paged call for the account instead of one a user), and
+sign-in sessions with `principalArn=arn:aws:iam::ACCOUNT:*`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from revoke.aws.errors import aws_errors, error_code
+from revoke.aws.session import AwsSession
+from revoke.aws.wire import document as decode_document
+from revoke.aws.wire import iso
+from revoke.core.policy import POLICY_NAME, existing_cutoff, managed_policy_name
+
+# Optional reads (an endpoint may lack them): one retry, not five with backoff, so an
+# absent API costs a moment, not seconds (as the policy simulator's probe, policies.py).
+OPTIONAL_ATTEMPTS = 2
+# Codes meaning "this endpoint does not have the API", not "AWS refused".
+_MISSING_API_CODES = {
+    "NotImplemented",
+    "InvalidAction",
+    "UnknownOperation",
+    "UnknownOperationException",
+    "InternalFailure",
+    "InternalError",
+    "404",
+    "500",
+    "501",
+}
+REPORT_POLL_SECONDS = 1.0
+REPORT_DEADLINE_SECONDS = 60.0
+
+
+class Unavailable(Exception):
+    """The endpoint cannot answer this read; `reason` says why, for the report."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _optional(operation: str, read: Callable[[], Any]) -> Any:
+    """`read()`, with "the endpoint lacks this API" as Unavailable, AWS refusals as the
+    product's errors (AccessDenied stays an error: the caller reports which path)."""
+    import botocore.exceptions as bce
+
+    with aws_errors(operation):
+        try:
+            return read()
+        except NotImplementedError as err:  # moto in-process: an action it lacks
+            raise Unavailable(f"the endpoint does not implement {operation}") from err
+        except bce.ClientError as err:
+            if error_code(err) in _MISSING_API_CODES:
+                raise Unavailable(
+                    f"the endpoint does not implement {operation} ({error_code(err)})"
+                ) from err
+            raise
+        except (bce.EndpointConnectionError, bce.ConnectionError) as err:
+            raise Unavailable(f"{operation}: endpoint unreachable") from err
+        except bce.UnknownServiceError as err:
+            raise Unavailable(f"botocore has no model for {operation}") from err
+
+
+class CredentialReader:
+    """Per-principal and account-wide credential reads over one AwsSession."""
+
+    def __init__(self, session: AwsSession) -> None:
+        self.session = session
+
+    @property
+    def iam(self) -> Any:
+        return self.session.client("iam")
+
+    @property
+    def iam_optional(self) -> Any:
+        return self.session.client("iam", attempts=OPTIONAL_ATTEMPTS)
+
+    # -- the principal ---------------------------------------------------------------
+
+    def principal(self, kind: str, name: str) -> dict[str, Any] | None:
+        """GetUser / GetRole: arn, account, and a role's trust policy; None if absent."""
+        import botocore.exceptions
+
+        with aws_errors(f"iam:Get{kind.title()} {name}"):
+            try:
+                if kind == "user":
+                    entity = self.iam.get_user(UserName=name)["User"]
+                else:
+                    entity = self.iam.get_role(RoleName=name)["Role"]
+            except botocore.exceptions.ClientError as err:
+                if error_code(err) == "NoSuchEntity":
+                    return None
+                raise
+        trust = entity.get("AssumeRolePolicyDocument")
+        return {
+            "arn": entity["Arn"],
+            "account": entity["Arn"].split(":")[4],
+            "path": entity.get("Path", "/"),
+            "trust_policy": decode_document(trust) if trust else None,
+        }
+
+    def attached_policy_arns(self, kind: str, name: str) -> list[str]:
+        """ListAttachedUserPolicies / ListAttachedRolePolicies (quarantine, our fallback)."""
+        op = "list_attached_user_policies" if kind == "user" else "list_attached_role_policies"
+        arg = {"UserName": name} if kind == "user" else {"RoleName": name}
+        with aws_errors(f"iam:ListAttached{kind.title()}Policies {name}"):
+            pages = self.iam.get_paginator(op).paginate(**arg)
+            return [p["PolicyArn"] for page in pages for p in page["AttachedPolicies"]]
+
+    def revocation_cutoff(self, kind: str, name: str, attached: list[str]) -> str | None:
+        """The latest issue-time deny in force: inline AWSRevokeOlderSessions (the console's
+        name, AWS-FACTS 8) and/or revoke's managed fallback, whichever cuts off later."""
+        from revoke.aws.iam import IamGateway
+        from revoke.core.timeparse import cutoff_datetime
+
+        gateway = IamGateway(self.session)
+        found = []
+        inline = gateway.get_inline(kind, name, POLICY_NAME)
+        if (cutoff := existing_cutoff(inline)) is not None:
+            found.append(cutoff)
+        fallback = managed_policy_name(kind, name)
+        for arn in attached:
+            if arn.rsplit("/", 1)[-1] == fallback:
+                with aws_errors(f"iam:GetPolicyVersion {arn}"):
+                    document = gateway.managed_document(arn)
+                if (cutoff := existing_cutoff(document)) is not None:
+                    found.append(cutoff)
+        return max(found, key=cutoff_datetime) if found else None
+
+    # -- a user's long-term credentials -----------------------------------------------
+
+    def access_keys(self, user: str) -> list[dict[str, Any]]:
+        with aws_errors(f"iam:ListAccessKeys {user}"):
+            pages = self.iam.get_paginator("list_access_keys").paginate(UserName=user)
+            return [
+                {"id": k["AccessKeyId"], "status": k["Status"], "created": iso(k.get("CreateDate"))}
+                for page in pages
+                for k in page["AccessKeyMetadata"]
+            ]
+
+    def login_profile(self, user: str) -> dict[str, Any] | None:
+        """GetLoginProfile: the console password's metadata (IAM never returns the
+        password); None when the user has none."""
+        import botocore.exceptions
+
+        with aws_errors(f"iam:GetLoginProfile {user}"):
+            try:
+                found = self.iam.get_login_profile(UserName=user)["LoginProfile"]
+            except botocore.exceptions.ClientError as err:
+                if error_code(err) == "NoSuchEntity":
+                    return None
+                raise
+        return {"created": iso(found.get("CreateDate"))}
+
+    def service_credentials(
+        self, user: str | None = None, *, all_users: bool = False
+    ) -> list[dict[str, Any]]:
+        """ListServiceSpecificCredentials: CodeCommit Git, Keyspaces, Bedrock API keys,
+        CloudWatch Logs. `all_users`: the whole account (`AllUsers`, "cannot be specified
+        together with UserName"; IAM API reference, ListServiceSpecificCredentials). No
+        paginator in botocore's model: Marker/IsTruncated by hand."""
+        args: dict[str, Any] = {"AllUsers": True} if all_users else {"UserName": user}
+        what = "iam:ListServiceSpecificCredentials" + (" AllUsers" if all_users else f" {user}")
+
+        def read() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            client = self.iam_optional
+            while True:
+                page = client.list_service_specific_credentials(**args)
+                for c in page.get("ServiceSpecificCredentials", []):
+                    found.append(
+                        {
+                            "id": c["ServiceSpecificCredentialId"],
+                            "user": c.get("UserName"),
+                            "service": c.get("ServiceName"),
+                            "status": c.get("Status"),
+                            "service_user_name": c.get("ServiceUserName")
+                            or c.get("ServiceCredentialAlias"),
+                            "created": iso(c.get("CreateDate")),
+                            "expires": iso(c.get("ExpirationDate")),
+                        }
+                    )
+                if not page.get("IsTruncated") or not page.get("Marker"):
+                    return found
+                args["Marker"] = page["Marker"]
+
+        return _optional(what, read)  # type: ignore[no-any-return]
+
+    def ssh_keys(self, user: str) -> list[dict[str, Any]]:
+        def read() -> list[dict[str, Any]]:
+            pages = self.iam_optional.get_paginator("list_ssh_public_keys").paginate(UserName=user)
+            return [
+                {
+                    "id": k["SSHPublicKeyId"],
+                    "status": k["Status"],
+                    "uploaded": iso(k.get("UploadDate")),
+                }
+                for page in pages
+                for k in page["SSHPublicKeys"]
+            ]
+
+        return _optional(f"iam:ListSSHPublicKeys {user}", read)  # type: ignore[no-any-return]
+
+    def certificates(self, user: str) -> list[dict[str, Any]]:
+        def read() -> list[dict[str, Any]]:
+            pages = self.iam_optional.get_paginator("list_signing_certificates").paginate(
+                UserName=user
+            )
+            return [
+                {
+                    "id": c["CertificateId"],
+                    "status": c["Status"],
+                    "uploaded": iso(c.get("UploadDate")),
+                }
+                for page in pages
+                for c in page["Certificates"]
+            ]
+
+        return _optional(f"iam:ListSigningCertificates {user}", read)  # type: ignore[no-any-return]
+
+    def mfa_devices(self, user: str) -> list[dict[str, Any]]:
+        with aws_errors(f"iam:ListMFADevices {user}"):
+            pages = self.iam.get_paginator("list_mfa_devices").paginate(UserName=user)
+            return [
+                {"serial": d["SerialNumber"], "enabled": iso(d.get("EnableDate"))}
+                for page in pages
+                for d in page["MFADevices"]
+            ]
+
+    # -- a role's ways in ---------------------------------------------------------------
+
+    def instance_profiles(self, role: str) -> list[str]:
+        with aws_errors(f"iam:ListInstanceProfilesForRole {role}"):
+            pages = self.iam.get_paginator("list_instance_profiles_for_role").paginate(
+                RoleName=role
+            )
+            return [p["InstanceProfileName"] for page in pages for p in page["InstanceProfiles"]]
+
+    # -- AWS Sign-In ----------------------------------------------------------------------
+
+    def signin_sessions(self, principal_arn: str) -> list[dict[str, Any]]:
+        """signin:ListSessions for one principal, or the whole account with
+        `arn:aws:iam::ACCOUNT:*` (botocore `signin` model 2023-01-01; Service Authorization
+        Reference https://docs.aws.amazon.com/IAM/latest/UserGuide/list_awssignin.html)."""
+
+        def read() -> list[dict[str, Any]]:
+            client = self.session.client("signin", attempts=OPTIONAL_ATTEMPTS)
+            pages = client.get_paginator("list_sessions").paginate(principalArn=principal_arn)
+            return [
+                {
+                    "arn": s.get("sessionArn"),
+                    "principal_arn": s.get("principalArn"),
+                    "status": s.get("status"),
+                    "issued_at": s.get("issuedAt"),
+                    "expires_at": s.get("expiresAt"),
+                }
+                for page in pages
+                for s in page.get("items", [])
+            ]
+
+        return _optional(f"signin:ListSessions {principal_arn}", read)  # type: ignore[no-any-return]
+
+    # -- the whole account ----------------------------------------------------------------
+
+    def credential_report(
+        self, *, sleep: Callable[[float], None] = time.sleep
+    ) -> list[dict[str, str]]:
+        """GenerateCredentialReport, then GetCredentialReport once it is COMPLETE: one CSV
+        row a user (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html)."""
+        with aws_errors("iam:GenerateCredentialReport"):
+            deadline = time.monotonic() + REPORT_DEADLINE_SECONDS
+            while self.iam.generate_credential_report().get("State") != "COMPLETE":
+                if time.monotonic() > deadline:
+                    from revoke.errors import AwsFailure
+
+                    raise AwsFailure(
+                        "the IAM credential report was not ready within "
+                        f"{int(REPORT_DEADLINE_SECONDS)} s",
+                        code="CredentialReportNotReady",
+                        hint="run again in a minute",
+                    )
+                sleep(REPORT_POLL_SECONDS)
+        with aws_errors("iam:GetCredentialReport"):
+            content = self.iam.get_credential_report()["Content"]
+        text = content.decode("utf-8") if isinstance(content, bytes) else str(content)
+        return list(csv.DictReader(io.StringIO(text)))
+
+    def account_details(self) -> Iterator[dict[str, Any]]:
+        """GetAccountAuthorizationDetails for users and customer-managed policies: every
+        user's inline and attached policies, and our fallback's document, a few pages for
+        the account (revoke.aws.bulk reads it the same way). Yields user details (with
+        `UserName`) and policy details (with `PolicyVersionList`)."""
+        with aws_errors("iam:GetAccountAuthorizationDetails"):
+            pages = self.iam.get_paginator("get_account_authorization_details").paginate(
+                Filter=["User", "LocalManagedPolicy"], PaginationConfig={"PageSize": 1000}
+            )
+            for page in pages:
+                yield from page.get("UserDetailList", [])
+                yield from page.get("Policies", [])
