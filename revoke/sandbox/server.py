@@ -1,327 +1,28 @@
-"""The sandbox: moto's server behind a thin WSGI layer that makes revocation bite.
+"""The sandbox: a local AWS endpoint where session revocation behaves as in AWS.
 
     with Sandbox() as sandbox:
         iam = sandbox.client("iam")                       # the account root
         ...
         sts = sandbox.client("sts", aws_access_key_id=..., aws_secret_access_key=...)
 
-Every request passes through `FidelityLayer` before moto sees it:
-1. latency injection (`latency_ms`), then throttling injection (`throttle_rate`, a
-   seeded RNG): IAM's `Throttling: Rate exceeded` (fact 19) before moto is reached;
-2. authentication: whose key signed it (session / IAM user / root), the SigV4
-   signature checked for keys whose secret the sandbox knows, the session token
-   matched, expiry (fact 5);
-3. the session-credential restrictions of facts 3 and 4;
-4. authorisation with the project's evaluator over the principal's identity policies
-   at request time (facts 6, 9, 14), except for GetCallerIdentity (fact 13) and
-   GetSessionToken (fact 3), which no policy governs;
-5. the operations the layer answers itself (GetSessionToken, GetCallerIdentity,
-   SimulatePrincipalPolicy) or checks (inline size quota, fact 17; AssumeRole
-   durations, and that the role exists), then moto for everything else.
-
-Deliberate differences from AWS, each because moto's usefulness depends on it:
-- a key no IAM user owns is the account root (any made-up key works, as with moto);
-- trust policies are not evaluated: a caller allowed sts:AssumeRole may assume any role
-  that exists. One that does not, in any account, is refused as AWS refuses it (moto
-  would assume any ARN), and a session whose role was deleted is denied everything;
-- unsigned requests go to moto unchecked;
-- Organizations' CreateAccount gets what AWS gives it: OrganizationAccountAccessRole
-  with AdministratorAccess (moto creates the role without a policy).
-- the credential report is built whenever it is fetched, and dated then (AWS rebuilds
-  it at most every four hours; moto dated it 2015). GetAccountAuthorizationDetails pages
-  as AWS does (paging.py); moto answered everything at once.
+`Sandbox` puts the pieces together and hands out clients: moto (motowire.py) behind the
+fidelity layer (fidelity.py: what each request goes through, and where the sandbox
+deliberately differs from AWS), served over HTTP from a background thread (serving.py).
 
 moto's state is process-global: one running sandbox per process. `start()` clears it.
-Everything the layer does happens under one lock, moto's work included, so a request
-sees policies as they are when it arrives and server threads never interleave inside
-moto. Latency is slept outside the lock, so concurrent clients still overlap.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import random
-import re
-import socket
-import sys
 import threading
-import time
-import traceback
-from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
 from typing import Any
 
-from revoke.sandbox import sigv4
-from revoke.sandbox.authorize import authorize
 from revoke.sandbox.clock import SandboxClock
-from revoke.sandbox.iam import PUT_INLINE, check_inline_quota, simulate_principal_policy
-from revoke.sandbox.paging import paginate
-from revoke.sandbox.principals import (
-    DEFAULT_ACCOUNT_ID,
-    Principal,
-    find_user_key,
-    install_admin_policy,
-    root_principal,
-    session_principal,
-)
-from revoke.sandbox.request import SandboxRequest
-from revoke.sandbox.responses import (
-    AwsError,
-    Reply,
-    access_denied,
-    error_reply,
-    expired_token,
-    invalid_token,
-    signature_mismatch,
-    throttled,
-    unknown_access_key,
-)
-from revoke.sandbox.sts import (
-    LONG_TERM_ONLY,
-    SESSION_STS_ALLOWED,
-    check_assume_role,
-    get_access_key_info,
-    get_caller_identity,
-    get_session_token,
-    record_assumed_role,
-)
+from revoke.sandbox.fidelity import FidelityLayer
+from revoke.sandbox.motowire import cache_moto_modules, moto_app, reset_moto
+from revoke.sandbox.principals import DEFAULT_ACCOUNT_ID
+from revoke.sandbox.serving import HOST, make_server, serve_in_background, shut_down
 from revoke.sandbox.tokens import TokenStore, key_id_for_account, new_secret_access_key
-
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-_ASSUME_ROLE = {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
-_ORG_ROLE = "OrganizationAccountAccessRole"
-# IAM operations that default to the user who signed the request when UserName is
-# omitted (IAM API reference, e.g. GetUser, ListAccessKeys: "IAM determines the user
-# name implicitly based on the Amazon Web Services access key ID signing the request").
-_IMPLICIT_USER = frozenset(
-    {
-        "GetUser",
-        "ListAccessKeys",
-        "CreateAccessKey",
-        "UpdateAccessKey",
-        "DeleteAccessKey",
-        "ListMFADevices",
-        "ListSigningCertificates",
-        "ListSSHPublicKeys",
-        "ListServiceSpecificCredentials",
-    }
-)
-
-
-class FidelityLayer:
-    """WSGI middleware in front of moto's DomainDispatcherApplication."""
-
-    def __init__(
-        self,
-        moto_app: WsgiApp,
-        *,
-        clock: SandboxClock,
-        store: TokenStore,
-        account_id: str,
-        latency_ms: int = 0,
-        throttle_rate: float = 0.0,
-        seed: int | None = None,
-    ) -> None:
-        self.moto_app = moto_app
-        self.clock = clock
-        self.store = store
-        self.account_id = account_id
-        self.latency_ms = latency_ms
-        self.throttle_rate = throttle_rate
-        self.lock = threading.RLock()
-        self._rng = random.Random(seed)  # noqa: S311 - fault injection, not security
-        self._rng_lock = threading.Lock()
-
-    # --- WSGI ------------------------------------------------------------------------
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = str(environ.get("PATH_INFO", ""))
-        if path.startswith("/moto-api") or path == "/favicon.ico":
-            with self.lock:
-                if path.rstrip("/") == "/moto-api/reset":
-                    self.store.clear()  # sessions of principals that no longer exist
-                return [self._moto(environ).body_for(start_response)]
-        if self.latency_ms:
-            time.sleep(self.latency_ms / 1000)
-        req = SandboxRequest.from_environ(environ)
-        try:
-            if self._throttle():
-                raise throttled()
-            with self.lock:
-                reply = self._handle(req)
-        except AwsError as err:
-            reply = error_reply(err, protocol=req.protocol, service=req.service, method=req.method)
-        except NotImplementedError as err:
-            # moto lacks the action (cloudtrail:LookupEvents, ...): not a layer bug, and
-            # not worth a client's retries of a 500. 501 is not retried by botocore.
-            missing = AwsError("NotImplemented", f"not available in the sandbox: {err}", 501)
-            reply = error_reply(
-                missing, protocol=req.protocol, service=req.service, method=req.method
-            )
-        except Exception as err:  # noqa: BLE001 - a layer bug must still look like AWS
-            traceback.print_exc(file=sys.stderr)
-            failure = AwsError(
-                "InternalFailure", f"sandbox layer failed: {type(err).__name__}: {err}", 500
-            )
-            reply = error_reply(
-                failure, protocol=req.protocol, service=req.service, method=req.method
-            )
-        return [reply.body_for(start_response)]
-
-    def _throttle(self) -> bool:
-        if self.throttle_rate <= 0:
-            return False
-        with self._rng_lock:
-            return self._rng.random() < self.throttle_rate
-
-    def _moto(self, environ: dict[str, Any]) -> Reply:
-        captured: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"], captured["headers"] = status, headers
-            return chunks.append
-
-        result = self.moto_app(environ, start)
-        try:
-            chunks.extend(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        status = str(captured.get("status", "500 Internal Server Error"))
-        return Reply(
-            int(status.split()[0]),
-            b"".join(chunks),
-            list(captured.get("headers", [])),
-            status_text=status,
-        )
-
-    # --- the request ---------------------------------------------------------------------
-
-    def _handle(self, req: SandboxRequest) -> Reply:
-        principal = self._authenticate(req)
-        service, operation = req.service, req.operation
-        if principal is not None:
-            self._session_limits(principal, service, operation)
-            if service == "sts" and operation == "GetCallerIdentity":
-                return get_caller_identity(principal)  # never denied (fact 13)
-            if service == "sts" and operation == "GetSessionToken":
-                # Not governed by policies (fact 3); session callers were refused above.
-                return get_session_token(req.params, principal, self.store, self.clock)[0]
-            session = principal.session
-            if session is not None and session.from_get_session_token:
-                # moto does not know our keys: tell it which account the session is in,
-                # and who "the user signing the request" is.
-                req.set_header("x-moto-account-id", session.account_id)
-                if (
-                    session.kind == "user"
-                    and service == "iam"
-                    and operation in _IMPLICIT_USER
-                    and "UserName" not in req.params
-                    and req.protocol == "query"
-                ):
-                    req.add_form_param("UserName", session.name)
-            authorize(req, principal, self.clock.now())
-        if service == "sts" and operation == "GetAccessKeyInfo":
-            answered = get_access_key_info(req.params, self.store)
-            if answered is not None:
-                return answered
-        if service == "iam" and operation == "SimulatePrincipalPolicy":
-            return simulate_principal_policy(req.params)
-        if service == "iam" and operation in PUT_INLINE:
-            account = principal.account_id if principal else self.account_id
-            check_inline_quota(operation, req.params, account)
-        if service == "sts" and operation in _ASSUME_ROLE:
-            seconds = check_assume_role(req.params, principal)
-            reply = self._moto(req.environ)
-            if reply.status == 200:
-                reply.replace_body(
-                    record_assumed_role(reply.body, req.params, seconds, self.store, self.clock)
-                )
-            return reply
-        reply = self._moto(req.environ)
-        if service == "organizations" and operation == "CreateAccount" and reply.status == 200:
-            self._after_create_account(req, reply)
-        if service == "iam" and operation == "GetCredentialReport" and reply.status == 200:
-            reply.replace_body(_report_generated_at(reply.body, self.clock.now()))
-        if (
-            service == "iam"
-            and operation == "GetAccountAuthorizationDetails"
-            and reply.status == 200
-        ):
-            reply.replace_body(paginate(reply.body, req.params))  # moto ignores MaxItems
-        return reply
-
-    def _authenticate(self, req: SandboxRequest) -> Principal | None:
-        if req.auth_problem:
-            raise AwsError("IncompleteSignature", req.auth_problem)
-        creds = req.creds
-        if creds is None:
-            return None  # unsigned: moto's business
-        if creds.presign_expired(_real_now()):
-            raise access_denied("Request has expired")
-        key = creds.access_key_id
-        record = self.store.get(key)
-        if record is not None:
-            if creds.security_token != record.session_token:
-                raise invalid_token()
-            self._verify(req, creds, record.secret_access_key)
-            if record.expired(self.clock.now()):
-                raise expired_token()  # fact 5
-            return session_principal(record)
-        if creds.security_token:
-            raise invalid_token()  # a session this sandbox never issued
-        user_key = find_user_key(key)
-        if user_key is not None:
-            if not user_key.active:
-                raise unknown_access_key()
-            self._verify(req, creds, user_key.key.secret_access_key)
-            return user_key.principal()
-        return root_principal(self.account_id, key)
-
-    def _verify(self, req: SandboxRequest, creds: sigv4.SigV4Credentials, secret: str) -> None:
-        if not sigv4.verify(
-            secret,
-            creds,
-            method=req.method,
-            raw_path=req.raw_path,
-            raw_query=req.raw_query,
-            headers=req.headers,
-            body=req.body,
-        ):
-            raise signature_mismatch()
-
-    @staticmethod
-    def _session_limits(principal: Principal, service: str | None, operation: str | None) -> None:
-        session = principal.session
-        if session is None or service not in ("sts", "iam"):
-            return
-        if service == "sts" and operation in LONG_TERM_ONLY:
-            # fact 3: "Cannot call GetSessionToken with session credentials"
-            raise access_denied(f"Cannot call {operation} with session credentials")
-        if not session.from_get_session_token:
-            return
-        if service == "iam" and not session.mfa:
-            raise invalid_token()  # fact 4: no IAM without MFA
-        if service == "sts" and operation not in SESSION_STS_ALLOWED:
-            raise access_denied(f"Cannot call {operation} with session credentials")  # fact 4
-
-    def _after_create_account(self, req: SandboxRequest, reply: Reply) -> None:
-        try:
-            account_id = json.loads(reply.body)["CreateAccountStatus"]["AccountId"]
-            role_name = json.loads(req.body or b"{}").get("RoleName") or _ORG_ROLE
-        except (ValueError, KeyError, TypeError):
-            return
-        install_admin_policy(account_id, role_name)
-
-
-def _real_now() -> datetime:
-    """Wall-clock time: presigned URLs are signed against it, not the sandbox clock."""
-    return datetime.now(timezone.utc)
 
 
 class Sandbox:
@@ -364,59 +65,11 @@ class Sandbox:
         """Serve on 127.0.0.1 in a background thread; the endpoint URL."""
         if self._server is not None:
             return self.endpoint_url
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        class QuietHandler(MotoRequestHandler):
-            """HTTP/1.1 keep-alive, which every AWS SDK's connection pool relies on.
-            werkzeug's development server closes every connection after one request,
-            because after the response it drains whatever the client sent next (it cannot
-            tell a body's rest from the next request). A body with a Content-Length is
-            read here first and the app reads it from memory, so the drain finds nothing
-            and the connection stays open (issue 8: a TCP connection and a server thread
-            per call were about a third of the sandbox's CPU per call, 1.8 ms -> 1.3 ms).
-            Anything else (a chunked body) closes as before."""
-
-            _keep_alive = False
-
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out in separate writes: on a connection that stays
-                # open, Nagle's algorithm would hold the body for the client's delayed ACK.
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def run_wsgi(self) -> None:
-                length = self.headers.get("Content-Length")
-                chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
-                if length is None or chunked or not length.isdigit():
-                    self._keep_alive = False
-                    return super().run_wsgi()
-                body = self.rfile.read(int(length))
-                socket_file = self.rfile
-                self.rfile = io.BytesIO(body)
-                self._keep_alive = not self.close_connection
-                try:
-                    super().run_wsgi()
-                finally:
-                    self.rfile = socket_file
-
-            def send_header(self, keyword: str, value: str) -> None:
-                if self._keep_alive and keyword.lower() == "connection":
-                    return  # werkzeug's "close"; HTTP/1.1 keeps the connection by default
-                super().send_header(keyword, value)
-
-            def log_request(self, code: Any = "-", size: Any = "-") -> None:
-                pass
-
-        _reset_moto()
-        _cache_moto_modules()
+        reset_moto()
+        cache_moto_modules()
         self.tokens.clear()
         self.layer = FidelityLayer(
-            DomainDispatcherApplication(create_backend_app),
+            moto_app(),
             clock=self.clock,
             store=self.tokens,
             account_id=self.account_id,
@@ -424,26 +77,15 @@ class Sandbox:
             throttle_rate=self.throttle_rate,
             seed=self.seed,
         )
-        self._server = make_server(
-            "127.0.0.1", self.port, self.layer, threaded=True, request_handler=QuietHandler
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # so stop() returns promptly
-            name="revoke-sandbox",
-            daemon=True,
-        )
-        self._thread.start()
-        self.endpoint_url = f"http://127.0.0.1:{self._server.server_port}"
+        self._server = make_server(self.layer, self.port)
+        self._thread = serve_in_background(self._server)
+        self.endpoint_url = f"http://{HOST}:{self._server.server_port}"
         return self.endpoint_url
 
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        shut_down(self._server, self._thread)
         self._server = None
         self._thread = None
 
@@ -451,7 +93,7 @@ class Sandbox:
         """Forget every account, principal and session (moto's state and the layer's)."""
         if self.layer is not None:
             with self.layer.lock:
-                _reset_moto()
+                reset_moto()
                 self.tokens.clear()
         else:
             self.tokens.clear()
@@ -515,49 +157,3 @@ class Sandbox:
         if "aws_session_token" in creds:
             env["AWS_SESSION_TOKEN"] = creds["aws_session_token"]
         return env
-
-
-def _reset_moto() -> None:
-    from moto.moto_api._internal.models import moto_api_backend
-
-    moto_api_backend.reset()
-
-
-def _cache_moto_modules() -> None:
-    """Two lookups moto's server repeats for every request, cached (they cannot change
-    while we run): the list of its own modules, read from disk with ~170 stat() calls,
-    twice (moto.backends.list_of_moto_modules), and the method names of the responding
-    class, found with inspect.getmembers (moto.core.utils.method_names_from_class).
-    Together about half of the layer's CPU per request (benchmarks/README.md)."""
-    import moto.backends
-    import moto.core.responses
-
-    if getattr(moto.backends.list_of_moto_modules, "cached", False):
-        return
-    modules = tuple(moto.backends.list_of_moto_modules())
-
-    def cached() -> tuple[str, ...]:
-        return modules
-
-    cached.cached = True  # type: ignore[attr-defined]
-    moto.backends.list_of_moto_modules = cached  # type: ignore[assignment]
-
-    find_methods = moto.core.responses.method_names_from_class
-    methods: dict[object, list[str]] = {}
-
-    def method_names(clazz: object) -> list[str]:
-        if clazz not in methods:
-            methods[clazz] = find_methods(clazz)
-        return list(methods[clazz])
-
-    moto.core.responses.method_names_from_class = method_names  # type: ignore[attr-defined]
-
-
-_GENERATED_TIME = re.compile(rb"<GeneratedTime>[^<]*</GeneratedTime>")
-
-
-def _report_generated_at(body: bytes, now: datetime) -> bytes:
-    """moto builds the credential report when it is fetched, but dates it 2015-02-02: say
-    when it was built, as AWS does (clients judge a report's freshness by it)."""
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    return _GENERATED_TIME.sub(b"<GeneratedTime>" + stamp + b"</GeneratedTime>", body)
