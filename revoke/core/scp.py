@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from revoke.core.plan import STATUS_APPLIED, STATUS_FAILED, STATUS_PLANNED, STATUS_UNCHANGED
@@ -41,22 +40,20 @@ from revoke.core.policy import (
     compact,
     statements_of,
 )
-from revoke.core.timeparse import cutoff_datetime, format_cutoff
+from revoke.core.scp_proof import (
+    PRINCIPAL_ARN,
+    SCP_POLICY_NAME,
+    evaluate_scp,
+    logic_context,
+)
+from revoke.core.timeparse import cutoff_datetime
 from revoke.errors import BadInput
 
-SCP_POLICY_NAME = "RevokeOlderSessions"
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
 SCP_DESCRIPTION = "revoke: deny sessions issued before a cutoff (break-glass principals exempt)"
 SCP_SIZE_LIMIT = 5120
 SCPS_PER_TARGET = 5
-PRINCIPAL_ARN = "aws:PrincipalArn"
 EXEMPT_OPERATOR = "ArnNotLike"
-# What AWS attaches everywhere when SCPs are enabled; the logic check evaluates our deny
-# next to it, as AWS would (an SCP set with no Allow denies everything).
-FULL_AWS_ACCESS: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-}
 # Input errors: the responder can fix them; nothing was changed (exit 2).
 INPUT_ERROR_CODES = {"SizeBudget", "ScpLimit", "BadInput"}
 
@@ -69,8 +66,6 @@ _PRINCIPAL = re.compile(
     r"(?P<resource>root|(?:role|user)/.+)$"
 )
 _SESSION = re.compile(r"^arn:aws[a-z-]*:sts::(\d{12}):assumed-role/([^/]+)/.+$")
-# The principal the logic check uses as "anybody who is not exempt".
-PROBE_PRINCIPAL_NAME = "revoke-verification-not-exempt"
 
 
 @dataclass(frozen=True)
@@ -416,74 +411,3 @@ def principal_of_caller(caller_arn: str) -> str:
         partition = caller_arn.split(":", 2)[1]
         return f"arn:{partition}:iam::{account}:role/{role}"
     return caller_arn
-
-
-# -- verification: the evaluator over the SCP ------------------------------------------------
-
-
-def logic_context(cutoff: str, principal_arn: str, *, before: bool | None) -> dict[str, Any]:
-    """A request context: a session issued one second before/after the cutoff, or (None)
-    a request signed with a long-term key, which carries no aws:TokenIssueTime (fact 9)."""
-    context: dict[str, Any] = {PRINCIPAL_ARN: principal_arn}
-    if before is not None:
-        moment = cutoff_datetime(cutoff) + timedelta(seconds=-1 if before else 1)
-        context[TOKEN_ISSUE_TIME] = format_cutoff(moment)
-    return context
-
-
-def evaluate_scp(document: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
-    from revoke.core.evaluate import evaluate
-
-    policies = {"FullAWSAccess": FULL_AWS_ACCESS, SCP_POLICY_NAME: document}
-    return evaluate(policies, "s3:ListAllMyBuckets", "*", context)
-
-
-def sample_principal(pattern: str, account: str) -> str:
-    """A concrete ARN an exemption pattern matches: wildcards filled in."""
-    parts = pattern.split(":", 5)
-    if "*" in parts[4] or "?" in parts[4]:
-        parts[4] = account
-    parts[5] = parts[5].replace("*", "x").replace("?", "x")
-    return ":".join(parts)
-
-
-def verify_logic(
-    document: Mapping[str, Any], cutoff: str, exemptions: Sequence[str], account: str
-) -> dict[str, Any]:
-    """Layer 2 for the SCP: pre-cutoff session denied, post-cutoff allowed, long-term key
-    allowed, each exempt principal's pre-cutoff session allowed."""
-    from revoke.core.evaluate import PolicyEvaluationError
-
-    partition = "aws"
-    for arn in exemptions:
-        partition = arn.split(":", 2)[1]
-        break
-    probe = f"arn:{partition}:iam::{account}:role/{PROBE_PRINCIPAL_NAME}"
-    cases: list[tuple[str, str, bool | None, bool]] = [
-        ("session issued 1s before the cutoff", probe, True, True),
-        ("session issued 1s after the cutoff", probe, False, False),
-        ("long-term access key (no aws:TokenIssueTime)", probe, None, False),
-    ]
-    for arn in exemptions:
-        cases.append(
-            (f"exempt {arn}: session issued 1s before", sample_principal(arn, account), True, False)
-        )
-    checks = []
-    for name, principal, before, want_deny in cases:
-        context = logic_context(cutoff, principal, before=before)
-        try:
-            decision = evaluate_scp(document, context).decision
-        except PolicyEvaluationError as err:
-            decision = f"error: {err}"
-        ok = (decision == "explicit_deny") == want_deny and not decision.startswith("error")
-        checks.append(
-            {
-                "case": name,
-                "principal_arn": principal,
-                "token_issue_time": context.get(TOKEN_ISSUE_TIME),
-                "expected": "explicit_deny" if want_deny else "allow",
-                "decision": decision,
-                "ok": ok,
-            }
-        )
-    return {"status": "ok" if all(c["ok"] for c in checks) else "failed", "checks": checks}

@@ -21,8 +21,8 @@ from revoke.core.scp import (
     plan_scp,
     render_scp,
     scp_cutoff,
-    verify_logic,
 )
+from revoke.core.scp_proof import verify_logic
 from revoke.errors import ExitCode, RevokeError
 from revoke.ops.templates import deny_older_sessions_scp
 

@@ -24,8 +24,8 @@ from revoke.core.scp import (
     scp_cutoff,
     scp_exemptions,
     scp_size,
-    verify_logic,
 )
+from revoke.core.scp_proof import verify_logic
 from revoke.errors import BadInput
 from revoke.ops.templates import deny_older_sessions_scp
 
