@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from revoke.core.policy import POLICY_NAME, existing_cutoff, revocation_cutoff_of, statements_of
 from revoke.core.timeparse import cutoff_datetime, format_cutoff, human_duration
 from revoke.errors import RevokeError
-from revoke.ops.lift import ROLE_TOKEN_LIFE, USER_TOKEN_LIFE, RevocationPolicy
+from revoke.ops.revocation_policy import ROLE_TOKEN_LIFE, USER_TOKEN_LIFE, RevocationPolicy
 from revoke.state.journal import CHANGE_ACTIONS, Journal
 
 if TYPE_CHECKING:

@@ -10,10 +10,8 @@ live document must be the chain's last `after`: if someone changed it since, lif
 (nothing changed) unless --force. Keys the episode deactivated are reactivated; a console
 password cannot be restored (IAM never returns one), so lift says how to set a new one.
 
-Shared with the clean-up (gc.py), which imports them from here: the longest token lives
-(`USER_TOKEN_LIFE`, `ROLE_TOKEN_LIFE`: how long a lifted deny's sessions may still work)
-and `RevocationPolicy`, where a revocation lives: reading it, reading it again just before
-a write (`changed_since_plan`), writing or removing it, the journal record of a change.
+Where a revocation lives, and how it is read and written, is shared with the clean-up
+(gc.py): revoke.ops.revocation_policy.
 """
 
 from __future__ import annotations
@@ -23,151 +21,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from revoke.core.policy import POLICY_NAME, compact, existing_cutoff, validate_document
+from revoke.core.policy import POLICY_NAME, existing_cutoff, validate_document
 from revoke.core.timeparse import cutoff_datetime, format_cutoff
 from revoke.errors import BadInput, RevokeError
 from revoke.ops.containment import DEACTIVATE_KEY, DELETE_LOGIN_PROFILE, DONE, REACTIVATE_KEY
+from revoke.ops.revocation_policy import (
+    ROLE_TOKEN_LIFE,
+    USER_TOKEN_LIFE,
+    RevocationPolicy,
+    describe_document,
+    document_text,
+    read_document,
+)
 from revoke.state.journal import CHANGE_ACTIONS, Journal, utc_timestamp
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
-
-USER_TOKEN_LIFE = 129_600  # fact 1 / fact 23: 36 h
-ROLE_TOKEN_LIFE = 43_200  # fact 23: 12 h, the ceiling of MaxSessionDuration
-
-
-def _text(document: dict[str, Any] | None) -> str | None:
-    return compact(document) if document is not None else None
-
-
-def _describe(document: dict[str, Any] | None) -> str:
-    if document is None:
-        return "no policy"
-    cutoff = existing_cutoff(document)
-    return f"a deny with cutoff {cutoff}" if cutoff else "a document without a revocation"
-
-
-# -- where a revocation lives (shared with gc.py) ----------------------------------------
-
-
-def read_document(
-    gateway: IamGateway, kind: str, name: str, policy_name: str, mechanism: str, arn: str | None
-) -> dict[str, Any] | None:
-    if mechanism == "managed":
-        if not arn:
-            return None
-        from revoke.aws.errors import aws_errors
-        from revoke.errors import AwsFailure
-
-        try:
-            with aws_errors(f"iam:GetPolicy {arn}"):
-                return gateway.managed_document(arn)
-        except AwsFailure as err:
-            if err.code == "NoSuchEntity":  # deleted since: reads as "no policy"
-                return None
-            raise
-    return gateway.get_inline(kind, name, policy_name)
-
-
-CHANGED_SINCE_PLAN = "changed since plan"
-
-
-@dataclass
-class RevocationPolicy:
-    """A principal's revocation policy: inline by name, or our customer-managed fallback.
-    What a lift plan and a gc item have in common: where they read and write."""
-
-    kind: str
-    name: str
-    account: str | None
-    policy_name: str = POLICY_NAME
-    mechanism: str = "inline"
-    managed_policy_arn: str | None = None
-
-    def where_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "account": self.account,
-            "policy_name": self.policy_name,
-            "mechanism": self.mechanism,
-        }
-
-    def arn_json(self, data: dict[str, Any]) -> dict[str, Any]:
-        if self.managed_policy_arn:
-            data["managed_policy_arn"] = self.managed_policy_arn
-        return data
-
-    def read(self, gateway: IamGateway) -> dict[str, Any] | None:
-        return read_document(
-            gateway, self.kind, self.name, self.policy_name, self.mechanism, self.managed_policy_arn
-        )
-
-    def changed_since_plan(
-        self, gateway: IamGateway, expected: dict[str, Any] | None
-    ) -> str | None:
-        """Why the live document is no longer the one planned from, or None when it still is.
-
-        A confirmation prompt sits between plan and apply, so a responder may refresh the
-        deny (`revoke user NAME --before now`) meanwhile; writing the stale plan would then
-        delete or roll back the fresh deny. Read the document again just before the write.
-        IAM has no conditional write, so this narrows the race to the two calls; it cannot
-        close it."""
-        live = self.read(gateway)
-        if _text(live) == _text(expected):
-            return None
-        return (
-            f"{CHANGED_SINCE_PLAN}: {self.policy_name} now holds {_describe(live)}, the plan "
-            f"was made for {_describe(expected)}; left as it is"
-        )
-
-    def write(self, gateway: IamGateway, document: dict[str, Any] | None) -> None:
-        """Put `document` in the policy's place; None removes the policy."""
-        if document is not None:
-            if self.mechanism == "managed":
-                gateway.put_managed(
-                    self.kind, self.name, self.policy_name, document, self.managed_policy_arn
-                )
-            else:
-                gateway.put_inline(self.kind, self.name, self.policy_name, document)
-        elif self.mechanism == "managed" and self.managed_policy_arn:
-            gateway.delete_managed(self.kind, self.name, self.managed_policy_arn)
-        else:
-            gateway.delete_inline(self.kind, self.name, self.policy_name)
-
-    def journal_record(
-        self,
-        action: str,
-        *,
-        actor: dict[str, str],
-        status: str,
-        cutoff: str | None,
-        before: dict[str, Any] | None,
-        after: dict[str, Any] | None,
-        containment: list[dict[str, Any]],
-        notes: list[str],
-        **extra: Any,
-    ) -> dict[str, Any]:
-        return {
-            "action": action,
-            "actor": actor.get("arn"),
-            "account": self.account,
-            "target": {"kind": self.kind, "name": self.name},
-            "status": status,
-            "cutoff": cutoff,
-            "previous_cutoff": None,
-            "policy": {
-                "name": self.policy_name,
-                "mechanism": self.mechanism,
-                "managed_policy_arn": self.managed_policy_arn,
-            },
-            "before": before,
-            "after": after,
-            "containment": containment,
-            "notes": notes,
-            **extra,
-        }
-
 
 # -- lift: pure planning -----------------------------------------------------------------
 
@@ -201,7 +70,7 @@ def policy_chain(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         newer = chain[0]
         if _policy_of(record) != _policy_of(newer):
             break
-        if _text(record.get("after")) != _text(newer.get("before")):
+        if document_text(record.get("after")) != document_text(newer.get("before")):
             break
         chain.insert(0, record)
     return chain
@@ -283,16 +152,16 @@ def plan_lift(
 
     if last.get("action") == "gc":
         plan.notes.append(f"the revocation was already removed by revoke gc at {last.get('time')}")
-    elif _text(current) != _text(plan.expected_document):
+    elif document_text(current) != document_text(plan.expected_document):
         plan.conflict = (
             f"{kind} {name}: {plan.policy_name} is not the document the journal says revoke "
             f"wrote (journal seq {last.get('seq')}, {last.get('time')}): it holds "
-            f"{_describe(current)}, the journal {_describe(plan.expected_document)}; someone "
-            "changed it since"
+            f"{describe_document(current)}, the journal "
+            f"{describe_document(plan.expected_document)}; someone changed it since"
         )
     if plan.conflict is None or force:
         restore = chain[0].get("before") if last.get("action") != "gc" else current
-        if _text(restore) != _text(current):
+        if document_text(restore) != document_text(current):
             plan.policy_action = "remove" if restore is None else "restore"
             plan.restored_document = restore
         else:
