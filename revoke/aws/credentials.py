@@ -41,7 +41,9 @@ _MISSING_API_CODES = {
     "500",
     "501",
 }
-REPORT_POLL_SECONDS = 1.0
+# The report takes a moment to generate: poll fast first, then back off.
+REPORT_POLL_SECONDS = 0.25
+REPORT_POLL_CAP_SECONDS = 2.0
 REPORT_DEADLINE_SECONDS = 60.0
 
 
@@ -283,6 +285,7 @@ class CredentialReader:
         row a user (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html)."""
         with aws_errors("iam:GenerateCredentialReport"):
             deadline = time.monotonic() + REPORT_DEADLINE_SECONDS
+            pause = REPORT_POLL_SECONDS
             while self.iam.generate_credential_report().get("State") != "COMPLETE":
                 if time.monotonic() > deadline:
                     from revoke.errors import AwsFailure
@@ -293,7 +296,8 @@ class CredentialReader:
                         code="CredentialReportNotReady",
                         hint="run again in a minute",
                     )
-                sleep(REPORT_POLL_SECONDS)
+                sleep(pause)
+                pause = min(pause * 2, REPORT_POLL_CAP_SECONDS)
         with aws_errors("iam:GetCredentialReport"):
             content = self.iam.get_credential_report()["Content"]
         text = content.decode("utf-8") if isinstance(content, bytes) else str(content)
