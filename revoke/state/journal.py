@@ -36,6 +36,17 @@ Change records ("revoke", "lift", "gc") also have:
                   groups (users); max session duration and trust policy (roles)
     verification  the verification result known when the record was written
     error, warnings, notes, ref (hashes of the records a lift undoes)
+    intent        the hash of the "intent" record this outcome closes (write-ahead)
+
+Write-ahead (issue 14): before the first AWS write for a target, an "intent" record says
+what is about to be written (`writes`: the policy document and the containment steps,
+`before`, `after`, `policy`, `cutoff`) and who is writing it (`pid`, `host`). It is on
+disk, fsynced, before the write; the change record that follows names it in `intent`.
+An intent that no later record names is dangling: the run died between the two (a crash,
+SIGKILL, a full disk). revoke.ops.reconcile reads AWS for it and journals what it finds
+as an ordinary "revoke" change record with status "reconciled" (so `lift`, `gc` and
+`journal show` read it like any other change). A "close" record (not a change) closes an
+intent of which nothing was done: the write failed, or reconcile found nothing in force.
 
 Never a secret: secret access keys, session tokens and passwords are not read by the
 toolkit, and `append` redacts any member with such a name, and any value equal to the
@@ -43,7 +54,13 @@ secret key or session token of the credentials in the environment, before writin
 
 Concurrency: appends take an exclusive `flock` on the file around read-last-hash, write
 and fsync, so two responders sharing one journal (or the threads of one bulk run) never
-interleave a line or fork the chain. The file is created with mode 0600.
+interleave a line or fork the chain.
+
+Files (revoke.state.files): a regular file only (a device, FIFO or folder is refused), and
+an existing file must already be a journal; a file we create is 0600 and its new parent
+folders 0700 whatever the umask; a file that was there keeps its mode. A torn last line
+(a write cut short) is reported with its byte offset; `Journal.repair` removes it and keeps
+a backup next to the journal.
 
 The chain detects an edited, inserted, reordered or removed record, except the removal of
 the newest records: `journal verify` prints the head hash; noting it in the incident
@@ -55,6 +72,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -64,10 +83,14 @@ from typing import Any
 
 from revoke import __version__
 from revoke.errors import BadInput
+from revoke.state.files import NotARegularFile, open_private, refuse_special
 
 SCHEMA_VERSION = 1
 GENESIS = "0" * 64
 CHANGE_ACTIONS = ("revoke", "lift", "gc")
+INTENT = "intent"
+CLOSE = "close"  # closes an intent of which nothing was done (or found in force)
+RECONCILED = "reconciled"  # status of a change record written by reconcile
 REDACTED = "[redacted]"
 # Member names that would hold a secret, compared without case, '_' or '-'.
 _SECRET_NAMES = {
@@ -81,8 +104,7 @@ _SECRET_NAMES = {
     "oldpassword",
 }
 _TAIL_BLOCK = 64 * 1024
-_thread_lock = threading.Lock()  # flock already serialises; this keeps one process polite
-_queue_lock = threading.Lock()
+_HEAD_BLOCK = 64 * 1024
 
 
 @dataclass
@@ -94,7 +116,17 @@ class _Pending:
     error: BaseException | None = None
 
 
-_queued: dict[str, list[_Pending]] = {}
+@dataclass
+class _Commits:
+    """One file's group commit: records queued, and whether a writer is at work."""
+
+    queue: list[_Pending] = field(default_factory=list)
+    writing: bool = False
+
+
+# One condition for every file of the process; flock serialises between processes.
+_commit = threading.Condition(threading.Lock())
+_files: dict[str, _Commits] = {}
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -158,10 +190,21 @@ class Scan:
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     lines: int = 0
+    # Byte offsets of lines that are not valid JSON (a torn write, or an edit).
+    unreadable: list[int] = field(default_factory=list)
+    torn_tail: int | None = None  # offset of a last line with no newline that is not JSON
 
     @property
     def head(self) -> str | None:
         return self.records[-1]["hash"] if self.records else None
+
+
+@dataclass
+class Repair:
+    """What `Journal.repair` did: the lines it removed (byte offsets) and the backup."""
+
+    removed: list[int] = field(default_factory=list)
+    backup: Path | None = None
 
 
 class JournalError(BadInput):
@@ -177,39 +220,80 @@ class Journal:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def check_usable(self) -> None:
+        """Before any AWS call: the path can hold this journal. Creates nothing.
+
+        Refuses a device, FIFO or folder, and an existing file that is not a journal
+        (exit 2, one line): records must not go into something that is not kept, or
+        into a file of somebody else's."""
+        try:
+            refuse_special(self.path)
+        except NotARegularFile as err:
+            raise self._refused(err.strerror) from None
+        if self.path.exists():
+            self._check_is_journal_path()
+            return
+        folder = self.path.parent
+        while not folder.exists() and folder.parent != folder:
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise self._refused(f"{folder} is not a folder this user can write")
+
     def check_writable(self) -> None:
         """Fail before any change when the journal cannot take a record (evidence first)."""
         fd = self._open()
         os.close(fd)
 
+    def _refused(self, why: str | None) -> JournalError:
+        return JournalError(
+            f"cannot write the journal {self.path}: {why}; nothing was changed",
+            hint="pass --journal PATH (or set REVOKE_JOURNAL) to a journal file, or to a "
+            "new file in a folder you can write",
+        )
+
     def append(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """Chain, redact, write and fsync one record; return it as written (with its hash)."""
+        """Chain, redact, write and fsync one record; return it as written (with its hash).
+
+        Raises JournalError when the record could not be written (nothing of it is left
+        in the file)."""
         body: dict[str, Any] = {"v": SCHEMA_VERSION, "seq": 0, "time": ""}
         body.update({k: v for k, v in record.items() if k not in ("seq", "prev", "hash")})
         body["time"] = utc_timestamp(self._clock())
         body.setdefault("tool_version", __version__)
         body = redact(body, _env_secrets())
-        # Group commit: the threads of a bulk run queue their records; whoever holds the
-        # lock writes every queued record of this file with one fsync. Each call still
-        # returns only once its own record is on disk (issue 8: one fsync per target
-        # serialised a 500-target run behind the disk).
+        # Group commit: the threads of a bulk run queue their records; one of them writes
+        # every queued record of this file with one fsync while the others wait, and all
+        # of them are woken when it is done. Each call still returns only once its own
+        # record is on disk (issue 8: one fsync per target serialised a 500-target run).
+        #
+        # The waiters wait on a condition, not on the writer's lock: with a lock, threads
+        # whose records were already on disk queued for it behind the next writer's
+        # fsync just to learn so, and the next writer found only one or two records
+        # queued; batches fell to two records and the fsyncs to half the records
+        # (tests/state/test_journal_concurrency.py failed 4 runs in 10).
         pending = _Pending(body)
         key = str(self.path.resolve())
-        with _queue_lock:
-            _queued.setdefault(key, []).append(pending)
-        with _thread_lock:
-            if not pending.done:
-                with _queue_lock:
-                    batch = _queued.pop(key, [])
+        with _commit:
+            state = _files.setdefault(key, _Commits())
+            state.queue.append(pending)
+            while not pending.done:
+                if state.writing:
+                    _commit.wait()
+                    continue
+                batch, state.queue = state.queue, []
+                state.writing = True
+                _commit.release()
                 try:
                     self._write_batch([p.body for p in batch])
-                except BaseException as err:
+                except BaseException as err:  # noqa: BLE001 - given to every record it carried
                     for queued in batch:
                         queued.error = err
-                    raise
                 finally:
+                    _commit.acquire()
                     for queued in batch:
                         queued.done = True
+                    state.writing = False
+                    _commit.notify_all()
         if pending.error is not None:
             raise pending.error
         return body
@@ -233,8 +317,15 @@ class Journal:
                 size = os.fstat(fd).st_size
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     data = b"\n" + data  # a torn last line stays on its own line
-                _write_all(fd, data)
-                os.fsync(fd)
+                try:
+                    _write_all(fd, data)
+                    os.fsync(fd)
+                except OSError as err:
+                    _truncate_quietly(fd, size)  # no torn record of ours left behind
+                    raise JournalError(
+                        f"cannot write the journal {self.path}: {err.strerror or err}",
+                        hint="free space or fix the file, then run `revoke journal reconcile`",
+                    ) from None
             finally:
                 _unlock(fd)
         finally:
@@ -242,20 +333,46 @@ class Journal:
 
     def _open(self) -> int:
         try:
-            created = not self.path.exists()
-            if created:
-                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            fd, created = open_private(self.path, os.O_RDWR | os.O_APPEND)
+        except NotARegularFile as err:
+            raise self._refused(err.strerror) from None
         except OSError as err:
             raise JournalError(
                 f"cannot write the journal {self.path}: {err.strerror}; nothing was changed",
                 hint="pass --journal PATH (or set REVOKE_JOURNAL) to a writable file",
             ) from None
-        if os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, 0o600)  # records name principals and keys: owner only
-        if created:
-            _fsync_dir(self.path.parent)
+        if not created:
+            try:
+                self._check_is_journal(fd)
+            except BaseException:
+                os.close(fd)
+                raise
         return fd
+
+    def _check_is_journal_path(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except OSError as err:
+            raise self._refused(err.strerror) from None
+        try:
+            self._check_is_journal(fd)
+        finally:
+            os.close(fd)
+
+    def _check_is_journal(self, fd: int) -> None:
+        """An existing, non-empty file must start with a journal record."""
+        head = os.pread(fd, _HEAD_BLOCK, 0)
+        if not head.strip():
+            return
+        first = head.split(b"\n", 1)[0]
+        record = _parse_record(first)
+        if record is not None and record.get("v") is not None and "seq" in record:
+            return
+        if first.lstrip().startswith(b'{"v":'):
+            return  # longer than the block we read, or a first record torn: still ours
+        raise self._refused(
+            "it exists and is not a revoke journal (its first line is not a record)"
+        )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -264,51 +381,22 @@ class Journal:
 
     def scan(self) -> Scan:
         """Read every line, check every hash and link. Never raises for bad content."""
-        scan = Scan()
         try:
+            refuse_special(self.path)
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return scan
+            return Scan()
+        except NotARegularFile as err:
+            raise self._refused(err.strerror) from None
         except OSError as err:
             raise JournalError(f"cannot read the journal {self.path}: {err.strerror}") from None
-        prev = GENESIS
-        expected_seq = 1
-        for number, line in enumerate(raw.split(b"\n"), 1):
-            if not line.strip():
-                if line:  # white space only; an empty final segment is just the last newline
-                    scan.problems.append(f"line {number}: blank line inserted")
-                continue
-            scan.lines += 1
-            try:
-                record = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                scan.problems.append(f"line {number}: not valid JSON (edited, or a torn write)")
-                continue
-            if not isinstance(record, dict) or not isinstance(record.get("hash"), str):
-                scan.problems.append(f"line {number}: not a journal record (no hash)")
-                continue
-            issues = []
-            if record_hash(record) != record["hash"]:
-                issues.append("its content does not match its hash (edited)")
-            if record.get("prev") != prev:
-                issues.append(
-                    "its prev hash is not the hash of the record before it "
-                    "(a record was removed, inserted or reordered)"
-                )
-            if record.get("seq") != expected_seq:
-                issues.append(f"seq {record.get('seq')}, expected {expected_seq}")
-            if issues:
-                scan.problems.append(
-                    f"line {number} (seq {record.get('seq')}): " + "; ".join(issues)
-                )
-            scan.records.append(record)
-            prev = record["hash"]
-            seq = record.get("seq")
-            expected_seq = seq + 1 if isinstance(seq, int) else expected_seq + 1
-        return scan
+        return _scan_bytes(raw)
 
     def records(self) -> list[dict[str, Any]]:
-        return self.scan().records
+        """What happened: every record but the write-ahead bookkeeping ("intent", "close").
+        A change reconcile journalled is an ordinary "revoke" record, so it is here.
+        `scan().records` has every record (verification and `journal show --all`)."""
+        return [r for r in self.scan().records if not is_bookkeeping(r)]
 
     def verify(self, *, expect_head: str | None = None) -> list[str]:
         """Problems found (empty: the chain is intact). `expect_head`: a hash noted earlier,
@@ -355,6 +443,97 @@ class Journal:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.records())
 
+    def dangling_intents(self, records: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Intent records that no later record closes (names in its `intent`), oldest first."""
+        records = self.scan().records if records is None else records
+        closed = {r.get("intent") for r in records if r.get("action") != INTENT}
+        return [r for r in records if r.get("action") == INTENT and r["hash"] not in closed]
+
+    def repair(self, *, clock: Callable[[], datetime] | None = None) -> Repair:
+        """Remove torn lines (not valid JSON), keeping a backup of the file next to it.
+
+        Only when the chain is intact without them: a torn write never joined the chain
+        (the next record links past it), whereas a record edited into invalid JSON broke
+        it; that is tampering, refused, and the file is left alone. Works in place under
+        the file lock, so the inode, mode and owner stay and no writer races it.
+        """
+        fd = self._open_existing()
+        try:
+            _lock(fd)
+            try:
+                raw = _read_all(fd)
+                scan = _scan_bytes(raw)
+                if not scan.unreadable:
+                    return Repair()
+                kept = _without_lines(raw, scan.unreadable)
+                after = _scan_bytes(kept)
+                if after.problems:
+                    raise JournalError(
+                        f"the journal {self.path} fails verification also without its "
+                        f"unreadable line(s) ({after.problems[0]}): that is not a torn write; "
+                        "nothing was changed",
+                        hint="revoke journal verify lists every problem",
+                    )
+                stamp = utc_timestamp((clock or self._clock)()).replace(":", "")
+                backup = self.path.with_name(f"{self.path.name}.{stamp}.bak")
+                bfd, _created = open_private(backup, os.O_WRONLY)
+                try:
+                    _write_all(bfd, raw)
+                    os.fsync(bfd)
+                finally:
+                    os.close(bfd)
+                shutil.copymode(self.path, backup)
+                os.ftruncate(fd, 0)
+                _write_all(fd, kept)
+                os.fsync(fd)
+                return Repair(removed=list(scan.unreadable), backup=backup)
+            finally:
+                _unlock(fd)
+        finally:
+            os.close(fd)
+
+    def _open_existing(self) -> int:
+        try:
+            refuse_special(self.path)
+            fd = os.open(self.path, os.O_RDWR)
+        except NotARegularFile as err:
+            raise self._refused(err.strerror) from None
+        except OSError as err:
+            raise JournalError(f"cannot open the journal {self.path}: {err.strerror}") from None
+        try:
+            self._check_is_journal(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+
+def is_bookkeeping(record: Mapping[str, Any]) -> bool:
+    """An "intent" or "close" record: write-ahead bookkeeping, not a change."""
+    return record.get("action") in (INTENT, CLOSE)
+
+
+def intent_owner_alive(record: Mapping[str, Any]) -> bool:
+    """Whether the process that wrote an intent is still running on this machine (its
+    write may still be in flight: not ours to reconcile)."""
+    if record.get("host") != socket.gethostname():
+        return False
+    pid = record.get("pid")
+    if not isinstance(pid, int) or pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def writer_identity() -> dict[str, Any]:
+    """`pid` and `host` for an intent record: which process's write it announces."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
 
 def matches_target(record: Mapping[str, Any], wanted: str) -> bool:
     """`--target` filter: a name, kind/name, or an ARN (case-insensitive names)."""
@@ -400,17 +579,34 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _fsync_dir(path: Path) -> None:
+def _truncate_quietly(fd: int, size: int) -> None:
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - some platforms cannot open directories
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
+        os.ftruncate(fd, size)
+    except OSError:  # pragma: no cover - the disk is failing: the scan reports a torn tail
         pass
-    finally:
-        os.close(fd)
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    chunks, at = [], 0
+    while at < size:
+        chunk = os.pread(fd, min(1 << 20, size - at), at)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        at += len(chunk)
+    return b"".join(chunks)
+
+
+def _without_lines(raw: bytes, offsets: list[int]) -> bytes:
+    """`raw` without the lines starting at `offsets`; the result ends with a newline."""
+    drop = set(offsets)
+    kept, at = [], 0
+    for line in raw.split(b"\n"):
+        if at not in drop and line:
+            kept.append(line + b"\n")
+        at += len(line) + 1
+    return b"".join(kept)
 
 
 def _parse_record(line: bytes) -> dict[str, Any] | None:
@@ -440,3 +636,55 @@ def _last_record(fd: int) -> dict[str, Any] | None:
                 return record
         end = start
     return None
+
+
+def _scan_bytes(raw: bytes) -> Scan:
+    """Every line checked: hashes, links, sequence; unreadable lines with their offsets."""
+    scan = Scan()
+    prev = GENESIS
+    expected_seq = 1
+    offset = 0
+    segments = raw.split(b"\n")
+    for number, line in enumerate(segments, 1):
+        at, offset = offset, offset + len(line) + 1
+        if not line.strip():
+            if line:  # white space only; an empty final segment is just the last newline
+                scan.problems.append(f"line {number}: blank line inserted")
+            continue
+        scan.lines += 1
+        try:
+            record = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            scan.unreadable.append(at)
+            if number == len(segments):  # no newline after it: a write cut short
+                scan.torn_tail = at
+                scan.problems.append(
+                    f"line {number} at byte {at}: torn last line (a write cut short); "
+                    "`revoke journal repair` removes it and keeps a backup"
+                )
+            else:
+                scan.problems.append(
+                    f"line {number} at byte {at}: not valid JSON (edited, or a torn "
+                    "write); `revoke journal repair` removes a torn line"
+                )
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("hash"), str):
+            scan.problems.append(f"line {number}: not a journal record (no hash)")
+            continue
+        issues = []
+        if record_hash(record) != record["hash"]:
+            issues.append("its content does not match its hash (edited)")
+        if record.get("prev") != prev:
+            issues.append(
+                "its prev hash is not the hash of the record before it "
+                "(a record was removed, inserted or reordered)"
+            )
+        if record.get("seq") != expected_seq:
+            issues.append(f"seq {record.get('seq')}, expected {expected_seq}")
+        if issues:
+            scan.problems.append(f"line {number} (seq {record.get('seq')}): " + "; ".join(issues))
+        scan.records.append(record)
+        prev = record["hash"]
+        seq = record.get("seq")
+        expected_seq = seq + 1 if isinstance(seq, int) else expected_seq + 1
+    return scan

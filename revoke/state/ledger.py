@@ -2,8 +2,10 @@
 
 AWS does not tell a token's holder when it was issued, and `revoke token inspect` needs
 that to say whether a cutoff covers it. So every issued token gets a line here: JSON lines
-at `<state dir>/tokens.jsonl` (next to the journal), mode 0600, appended with O_APPEND so
-concurrent writers do not interleave inside a line.
+at `<state dir>/tokens.jsonl` (next to the journal), appended with O_APPEND so concurrent
+writers do not interleave inside a line. File handling is the journal's
+(revoke.state.files): a regular file only, created 0600 in folders created 0700, and a
+file that was already there keeps its mode. A damaged line is skipped with a warning.
 
 A record is built field by field from names below, never from the STS answer as a whole,
 so a secret access key or session token cannot slip in.
@@ -13,12 +15,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from revoke.errors import BadInput
+from revoke.state.files import NotARegularFile, open_private, refuse_special
 
 LEDGER_NAME = "tokens.jsonl"
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
@@ -94,9 +98,15 @@ def new_record(
     )
 
 
+def _warn_stderr(message: str) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+    sys.stderr.flush()
+
+
 class Ledger:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, warn: Callable[[str], None] | None = None) -> None:
         self.path = path
+        self.warn = warn or _warn_stderr
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Ledger:
@@ -105,14 +115,19 @@ class Ledger:
     def append(self, record: TokenRecord) -> None:
         line = json.dumps(asdict(record), separators=(",", ":"), sort_keys=True) + "\n"
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd, _created = open_private(self.path, os.O_RDWR | os.O_APPEND)
             try:
-                os.fchmod(fd, 0o600)  # also tightens a file someone created looser
+                if os.fstat(fd).st_size and os.pread(fd, 1, os.fstat(fd).st_size - 1) != b"\n":
+                    line = "\n" + line  # after a torn line: ours stays on its own line
                 os.write(fd, line.encode("utf-8"))
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        except NotARegularFile as err:
+            raise BadInput(
+                f"cannot use {self.path} as the token ledger: {err.strerror}",
+                hint="set XDG_STATE_HOME or --journal to a folder of regular files",
+            ) from None
         except OSError as err:
             raise BadInput(
                 f"cannot write the token ledger {self.path}: {err.strerror or err}",
@@ -120,21 +135,35 @@ class Ledger:
             ) from None
 
     def records(self) -> Iterator[TokenRecord]:
-        """Every readable record, oldest first; a damaged line is skipped, not fatal."""
+        """Every readable record, oldest first; a damaged line is skipped with a warning."""
         try:
-            handle = self.path.open(encoding="utf-8")
+            refuse_special(self.path)
+            handle = self.path.open("rb")
         except FileNotFoundError:
             return
-        except OSError:
+        except OSError as err:
+            self.warn(f"cannot read the token ledger {self.path}: {err.strerror or err}")
             return
+        damaged: list[int] = []
         with handle:
-            for line in handle:
-                try:
-                    data = json.loads(line)
-                    if isinstance(data, dict) and data.get("access_key_id"):
-                        yield TokenRecord.from_json(data)
-                except (ValueError, TypeError):
+            for number, raw in enumerate(handle, 1):
+                if not raw.strip():
                     continue
+                try:
+                    data = json.loads(raw)
+                    if not isinstance(data, dict) or not data.get("access_key_id"):
+                        raise ValueError("not a token record")
+                    record = TokenRecord.from_json(data)
+                except (ValueError, TypeError):  # UnicodeDecodeError is a ValueError
+                    damaged.append(number)
+                    continue
+                yield record
+        if damaged:
+            shown = ", ".join(str(n) for n in damaged[:5]) + (", ..." if len(damaged) > 5 else "")
+            self.warn(
+                f"the token ledger {self.path} has {len(damaged)} damaged line(s) (line "
+                f"{shown}), skipped: the tokens they recorded are not known to revoke"
+            )
 
     def find(self, access_key_id: str) -> TokenRecord | None:
         """The latest record of this key ID (a sandbox reset can reuse one)."""

@@ -68,11 +68,14 @@ def test_file_is_private_one_line_per_record(journal: Journal) -> None:
     assert json.loads(line)["seq"] == 1
 
 
-def test_a_journal_someone_opened_up_is_made_private_again(journal: Journal) -> None:
-    journal.append(change())
-    os.chmod(journal.path, 0o644)
+def test_a_journal_is_created_private_but_an_existing_ones_mode_is_left_alone(
+    journal: Journal,
+) -> None:
     journal.append(change())
     assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600
+    os.chmod(journal.path, 0o640)  # the incident's shared journal, group-readable on purpose
+    journal.append(change())
+    assert stat.S_IMODE(journal.path.stat().st_mode) == 0o640  # never chmod what is not ours
 
 
 def test_verify_detects_an_edited_line(journal: Journal) -> None:
@@ -141,7 +144,8 @@ def test_a_torn_last_line_is_reported_and_the_chain_goes_on(journal: Journal) ->
     content = lines(journal.path)
     assert len(content) == 3 and json.loads(content[2])["target"]["name"] == "bob"
     (problem,) = journal.verify()
-    assert problem.startswith("line 2: not valid JSON")
+    offset = len(lines(journal.path)[0]) + 1
+    assert problem.startswith(f"line 2 at byte {offset}: not valid JSON")
 
 
 def test_the_chain_continues_across_large_records(journal: Journal) -> None:

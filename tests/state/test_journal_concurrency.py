@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from revoke.state import journal as journal_module
-from revoke.state.journal import Journal
+from revoke.state.journal import Journal, JournalError
 
 
 def test_concurrent_appends_share_fsyncs_and_keep_one_chain(
@@ -67,7 +67,7 @@ def test_a_failed_write_fails_every_append_it_carried(
 
     with monkeypatch.context() as patched:
         patched.setattr(journal_module, "_write_all", full_disk)
-        with pytest.raises(OSError):
+        with pytest.raises(JournalError, match="No space left on device"):
             Journal(path).append({"action": "revoke"})
     Journal(path).append({"action": "revoke"})  # nothing left queued from the failure
     assert [r["seq"] for r in Journal(path).records()] == [1]

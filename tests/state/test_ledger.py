@@ -63,12 +63,12 @@ def test_ledger_is_private_json_lines_next_to_the_journal(tmp_path: Path) -> Non
     assert lines[1]["mfa"] is False
 
 
-def test_a_looser_existing_ledger_is_tightened(tmp_path: Path) -> None:
+def test_an_existing_ledger_keeps_the_mode_its_owner_gave_it(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "tokens.jsonl")
     ledger.path.write_text("")
-    ledger.path.chmod(0o644)
+    ledger.path.chmod(0o640)  # not ours: never chmod a file we did not create
     ledger.append(record())
-    assert stat.S_IMODE(ledger.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(ledger.path.stat().st_mode) == 0o640
 
 
 def test_find_returns_the_latest_record_of_a_key_and_skips_damage(tmp_path: Path) -> None:
