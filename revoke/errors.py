@@ -16,6 +16,11 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     UNVERIFIED = 3
     PARTIAL = 4
+    # 128 + the signal's number, as shells report it: the run stopped on the signal after
+    # journalling what was in flight (DESIGN.md, "Exit codes").
+    HANGUP = 129
+    INTERRUPTED = 130
+    TERMINATED = 143
     NO_CREDENTIALS = 253
     AWS_FAILURE = 254
 

@@ -1,4 +1,5 @@
-"""`revoke journal show|verify`: what was changed, by whom, and proof nobody edited it."""
+"""`revoke journal show|verify|reconcile|repair`: what was changed, by whom, proof nobody
+edited it, the writes a crash left unjournalled, and a torn last line removed."""
 
 from __future__ import annotations
 
@@ -81,11 +82,19 @@ def show(
     target: str = typer.Option(
         None, "--target", "-t", help="Only this principal: NAME, user/NAME, role/NAME or an ARN."
     ),
-    action: str = typer.Option(None, "--action", help="Only revoke, lift, gc or verify records."),
+    action: str = typer.Option(
+        None, "--action", help="Only revoke, lift, gc, verify, intent or close records."
+    ),
     last: int = typer.Option(None, "--last", min=1, help="Only the newest N records."),
+    every: bool = typer.Option(
+        False,
+        "--all",
+        help="Also the write-ahead records: the intent before each write, and the close "
+        "of an intent of which nothing was done.",
+    ),
 ) -> None:
     """Print the journal's records (JSON: every field, evidence included)."""
-    from revoke.state.journal import matches_target
+    from revoke.state.journal import is_bookkeeping, matches_target
 
     g = get_globals(ctx)
     journal = _open(g)
@@ -95,6 +104,7 @@ def show(
         for r in scan.records
         if (target is None or matches_target(r, target))
         and (action is None or r.get("action") == action)
+        and (every or action is not None or not is_bookkeeping(r))
     ]
     if last:
         records = records[-last:]
@@ -103,6 +113,17 @@ def show(
         warnings.append(
             f"the journal fails verification ({len(scan.problems)} problem(s)): "
             "revoke journal verify"
+        )
+    if scan.torn_tail is not None:
+        warnings.append(
+            f"its last line, at byte {scan.torn_tail}, is torn (a write cut short): "
+            "revoke journal repair"
+        )
+    dangling = journal.dangling_intents(scan.records)
+    if dangling:
+        warnings.append(
+            f"{len(dangling)} write(s) announced by an intent have no outcome record (a run "
+            "was cut short): revoke journal reconcile"
         )
     emit(
         g,
@@ -147,6 +168,66 @@ def verify(
     )
     if problems:
         raise typer.Exit(int(ExitCode.UNVERIFIED))
+
+
+@journal_app.command("reconcile")
+def reconcile_cmd(ctx: typer.Context) -> None:
+    """Journal what AWS shows for writes whose outcome never reached the journal (a crash,
+    SIGKILL, a full disk): each dangling intent gets its record, once."""
+    from revoke.aws.iam import IamGateway
+    from revoke.ops.reconcile import reconcile
+
+    g = get_globals(ctx)
+    journal = _open(g)
+    journal.check_writable()
+    gateway = IamGateway(g.aws())
+    actor = gateway.caller_identity()
+    done = reconcile(gateway, journal, actor)
+    for line in done.lines:
+        g.say(line)
+    g.say(f"journal {journal.path}: {len(done.records)} intent(s) reconciled, {done.left} left")
+    emit(
+        g,
+        {
+            "journal": str(journal.path),
+            "reconciled": done.records,
+            "left": done.left,
+            "lines": done.lines,
+        },
+        [_row(r) for r in done.records],
+        SHOW_COLUMNS,
+        title=f"journal {journal.path}: reconciled",
+    )
+    if done.left:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+@journal_app.command("repair")
+def repair_cmd(ctx: typer.Context) -> None:
+    """Remove a torn line (a write cut short by a crash or a full disk), keeping a backup
+    of the journal next to it. Refuses when the chain does not verify without it."""
+    g = get_globals(ctx)
+    journal = _open(g)
+    done = journal.repair()
+    if not done.removed:
+        g.say(f"journal {journal.path}: no torn line, nothing changed")
+    else:
+        offsets = ", ".join(str(o) for o in done.removed)
+        g.say(
+            f"journal {journal.path}: removed {len(done.removed)} torn line(s) (at byte "
+            f"{offsets}); the file as it was is kept at {done.backup}"
+        )
+    emit(
+        g,
+        {
+            "journal": str(journal.path),
+            "removed_offsets": done.removed,
+            "backup": str(done.backup) if done.backup else None,
+        },
+        [{"problem": f"removed the line at byte {o}"} for o in done.removed],
+        VERIFY_COLUMNS,
+        title=f"journal {journal.path}: repair",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -83,6 +83,10 @@ def run_revocation(
         _finish(g, result)
         return
 
+    if not dry_run:  # a device, a FIFO, a stranger's file: exit 2 before any AWS call
+        from revoke.state.journal import Journal
+
+        Journal(g.journal_path).check_usable()
     # A bad --probe-profile stops here, before anything changed (exit 2 or 253).
     probe = None
     if verify and probe_profile and not dry_run:

@@ -9,8 +9,13 @@ console password, and collect the evidence before changing anything.
 - `extend(state, row)` (planning, read-only): the containment steps, each key listed with
   its last use, so `--dry-run` shows them;
 - `before_apply(row)`: evidence capture (policies, keys with last use, login profile, MFA
-  devices, groups), then the containment steps;
-- `after_apply(row)`: one journal record for the target, if anything changed;
+  devices, groups), then the `intent` record (write-ahead: on disk, fsynced, before the
+  first AWS write for the target; a JournalError stops it before any write), then the
+  containment steps;
+- `after_apply(row)`: one journal record for the target, if anything changed, naming the
+  intent it closes (a "close" record when nothing changed); when that record cannot be
+  written it raises OutcomeNotJournalled, whose message is the line the responder needs:
+  what is in force in AWS but not in the journal;
 - `record_verification(result)`: a "verify" record when verification ran after the change.
 
 A containment step is a dict:
@@ -43,7 +48,14 @@ from revoke.core.plan import (
 from revoke.core.policy import compact
 from revoke.core.timeparse import cutoff_datetime
 from revoke.errors import RevokeError
-from revoke.state.journal import Journal, utc_timestamp
+from revoke.state.journal import (
+    CLOSE,
+    INTENT,
+    Journal,
+    JournalError,
+    utc_timestamp,
+    writer_identity,
+)
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
@@ -154,6 +166,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class OutcomeNotJournalled(JournalError):
+    """A change is in force in AWS but its outcome record could not be written; its
+    intent record is on disk, so `revoke journal reconcile` can journal it later."""
+
+
+PUT_POLICY = "put_policy"
+
+
 class RevocationRecorder:
     """Evidence, containment and journal records for one `revoke user|role` run."""
 
@@ -178,6 +198,7 @@ class RevocationRecorder:
         self._profiles: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._last_used_read: set[str] = set()
         self._evidence: dict[tuple[str, str], dict[str, Any]] = {}
+        self._intents: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -220,6 +241,13 @@ class RevocationRecorder:
             row.reason = f"{row.reason}; containment only" if row.reason else "containment only"
         return row
 
+    def reconcile_dangling(self) -> list[str]:
+        """Before this run writes: journal what AWS shows for dangling intents (a run that
+        died between a write and its record). One line per intent, for the responder."""
+        from revoke.ops.reconcile import reconcile
+
+        return reconcile(self.gateway, self.journal, self.actor).lines
+
     def _read_last_used(self, access_key: AccessKey) -> None:
         self.gateway.key_last_used(access_key)
         with self._lock:
@@ -233,6 +261,7 @@ class RevocationRecorder:
         evidence = self.capture_evidence(row)
         with self._lock:
             self._evidence[key] = evidence
+        self._write_intent(row)  # JournalError: no write without its intent on disk
         for step in row.containment:
             if step.get("result") != PLANNED:
                 continue
@@ -251,6 +280,40 @@ class RevocationRecorder:
                     step["result"] = FAILED
                     step["error"] = err.message
             step["at"] = utc_timestamp(self.clock())
+
+    def _target(self, row: TargetPlan) -> dict[str, Any]:
+        state = self._states.get(self._key(row.kind, row.name))
+        return {"kind": row.kind, "name": row.name, "arn": state.arn if state else None}
+
+    def _policy(self, row: TargetPlan) -> dict[str, Any]:
+        return {
+            "name": row.policy_name,
+            "mechanism": row.mechanism,
+            "managed_policy_arn": row.managed_policy_arn,
+        }
+
+    def _write_intent(self, row: TargetPlan) -> None:
+        """What is about to be written for this target, on disk before the first write."""
+        writes: list[dict[str, Any]] = []
+        if not _same(row.previous_document, row.policy_document):
+            writes.append({"action": PUT_POLICY, **self._policy(row)})
+        writes += [dict(s) for s in row.containment if s.get("result") == PLANNED]
+        record = {
+            "action": INTENT,
+            "actor": self.actor.get("arn"),
+            "account": row.account or self.actor.get("account"),
+            "target": self._target(row),
+            "cutoff": self.cutoff,
+            "previous_cutoff": row.previous_cutoff,
+            "policy": self._policy(row),
+            "before": row.previous_document,
+            "after": row.policy_document,
+            "writes": writes,
+            **writer_identity(),
+        }
+        written = self.journal.append(record)
+        with self._lock:
+            self._intents[self._key(row.kind, row.name)] = written["hash"]
 
     def capture_evidence(self, row: TargetPlan) -> dict[str, Any]:
         """The principal as found before any change (fact 21: collect evidence first).
@@ -308,7 +371,11 @@ class RevocationRecorder:
             policy_written = _text(after) != _text(row.previous_document)
         else:
             after = row.policy_document if policy_written else row.previous_document
+        with self._lock:
+            intent = self._intents.pop(self._key(row.kind, row.name), None)
         if not policy_written and not steps_done:
+            if intent is not None:
+                self._close(row, intent)
             return
         if row.status == STATUS_APPLIED:
             status = "applied"
@@ -339,11 +406,36 @@ class RevocationRecorder:
             "verification": row.verification,
             "error": row.error,
             "warnings": list(row.warnings),
+            "intent": intent,
         }
-        written = self.journal.append(record)
+        try:
+            written = self.journal.append(record)
+        except JournalError as err:
+            raise OutcomeNotJournalled(
+                _not_journalled(row, policy_written, steps_done, err.message),
+                hint="once the journal can be written: revoke journal reconcile",
+            ) from None
         kept = {k: written.get(k) for k in ("account", "target", "hash", "verification")}
         with self._lock:
             self.written[self._key(row.kind, row.name)] = kept  # what record_verification needs
+
+    def _close(self, row: TargetPlan, intent: str) -> None:
+        """Nothing was done for the target: its intent is closed, not left dangling."""
+        try:
+            self.journal.append(
+                {
+                    "action": CLOSE,
+                    "actor": self.actor.get("arn"),
+                    "account": row.account or self.actor.get("account"),
+                    "target": self._target(row),
+                    "cutoff": self.cutoff,
+                    "intent": intent,
+                    "status": "not_applied",
+                    "error": row.error,
+                }
+            )
+        except JournalError:
+            pass  # nothing is in force: a dangling intent is reconciled to the same
 
     def _policy_written(self, row: TargetPlan) -> bool | None:
         """True: our document went in; False: it did not; None: unknown (interrupted)."""
@@ -380,26 +472,61 @@ class RevocationRecorder:
             )
 
     def record_verification(self, result: RunResult) -> None:
-        """A "verify" record for each journalled change whose verification ran since."""
+        """A "verify" record for each journalled change whose verification ran since.
+
+        A journal that fails here loses no change (those are journalled): a warning says
+        which verification results are only in the output."""
         for row in result.targets:
             written = self.written.get(self._key(row.kind, row.name))
             if written is None or row.verification == written.get("verification"):
                 continue
-            self.journal.append(
-                {
-                    "action": "verify",
-                    "actor": self.actor.get("arn"),
-                    "account": written.get("account"),
-                    "target": written.get("target"),
-                    "cutoff": self.cutoff,
-                    "ref": written["hash"],
-                    "verification": row.verification,
-                }
-            )
+            try:
+                self._append_verification(row, written)
+            except JournalError as err:
+                result.warnings.append(
+                    f"verification results are not in the journal ({err.message}); the "
+                    "changes themselves are"
+                )
+                return
+
+    def _append_verification(self, row: TargetPlan, written: dict[str, Any]) -> None:
+        self.journal.append(
+            {
+                "action": "verify",
+                "actor": self.actor.get("arn"),
+                "account": written.get("account"),
+                "target": written.get("target"),
+                "cutoff": self.cutoff,
+                "ref": written["hash"],
+                "verification": row.verification,
+            }
+        )
 
 
 def _text(document: dict[str, Any] | None) -> str | None:
     return compact(document) if document is not None else None
+
+
+def _same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    return _text(a) == _text(b)
+
+
+def _not_journalled(
+    row: TargetPlan, policy_written: bool, steps_done: list[dict[str, Any]], why: str
+) -> str:
+    """One line: what of this target is in force in AWS but not fully journalled."""
+    parts = []
+    if policy_written:
+        parts.append(f"the deny {row.policy_name} ({row.mechanism})")
+    keys = [s["access_key_id"] for s in steps_done if s["action"] == DEACTIVATE_KEY]
+    if keys:
+        parts.append(f"access key(s) {', '.join(keys)} deactivated")
+    if any(s["action"] == DELETE_LOGIN_PROFILE for s in steps_done):
+        parts.append("console password removed")
+    return (
+        f"{row.kind} {row.name}: {' and '.join(parts)} in force in AWS but not fully "
+        f"journalled (only its intent record is): {why}"
+    )
 
 
 def _attempt(read: Callable[[], Any]) -> Any:

@@ -111,6 +111,8 @@ class Pipeline:
         """Write, read back, verify, journal. No journal, no change: it is checked first."""
         r = self.request
         self.recorder.journal.check_writable()
+        for line in self.recorder.reconcile_dangling():  # issue 14: dangling intents first
+            self.ctx.say(f"reconciling the journal: {line}")
         apply_run(
             self.gateway,
             result,
@@ -120,7 +122,7 @@ class Pipeline:
             on_done=on_done,
             verify=r.verify,
         )
-        if r.verify:
+        if r.verify and result.stopped is None:  # stopped by a signal: report, don't poll
             from revoke.ops.verify import verify_run
 
             verify_run(self.ctx, self.gateway, result, probe=r.probe, deadline=r.deadline)

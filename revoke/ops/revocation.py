@@ -8,6 +8,7 @@ so the bound stays modest and botocore's standard retries absorb bursts).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from revoke.ops.templates import deny_older_sessions
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
+    from revoke.ops.signals import RunStop
 
 # Latency-bound: 16 calls in flight make a bulk run ~16x a sequential loop; when IAM
 # throttles, revoke.aws.ratelimit paces the session down instead (fact 19).
@@ -49,6 +51,13 @@ class RunResult:
     actor: dict[str, str] | None = None
     # More top-level JSON keys from the command that started the run (`revoke key`: "key").
     details: dict[str, Any] = field(default_factory=dict)
+    # Why apply_run stopped dispatching targets early (a signal, a journal that failed),
+    # and the signal's number when it was one.
+    stopped: str | None = None
+    stop_signal: int | None = None
+    journal_failed: bool = False
+    # One line per change in force in AWS whose outcome record is not in the journal.
+    unjournalled: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,14 +66,35 @@ class RunResult:
             "cutoff": self.cutoff,
             **self.details,
             "targets": [t.to_json() for t in self.targets],
-            "warnings": self.warnings + [w for t in self.targets for w in t.warnings],
+            "warnings": self.warnings
+            + [w for t in self.targets for w in t.warnings]
+            + self._stop_warnings(),
         }
+
+    def _stop_warnings(self) -> list[str]:
+        lines = list(self.unjournalled)
+        if self.stopped:
+            left = [t for t in self.targets if t.status == STATUS_PLANNED and not self.dry_run]
+            lines.append(
+                f"the run stopped ({self.stopped}): {len(left)} target(s) not started; "
+                f"re-run with --before {self.cutoff} to finish them"
+                if left
+                else f"the run stopped ({self.stopped}) after its last target"
+            )
+        return lines
 
     @property
     def changes(self) -> list[TargetPlan]:
         return [t for t in self.targets if t.changes]
 
     def exit_code(self) -> ExitCode:
+        if self.unjournalled:
+            return ExitCode.PARTIAL  # changes in force that the journal does not hold
+        if self.stop_signal is not None:
+            return ExitCode(128 + self.stop_signal)
+        if self.journal_failed:
+            applied = any(t.status == STATUS_APPLIED for t in self.targets)
+            return ExitCode.PARTIAL if applied else ExitCode.BAD_INPUT
         failures = [t for t in self.targets if t.status == STATUS_FAILED]
         if failures and len(failures) < len(self.targets):
             return ExitCode.PARTIAL
@@ -186,8 +216,16 @@ def apply_run(
     after_apply: Callable[[TargetPlan], None] | None = None,
     on_done: Callable[[Any], None] | None = None,
     verify: bool = True,
+    stop: RunStop | None = None,
 ) -> RunResult:
     """Write every planned row, then read it back (verification layer 1).
+
+    Stopping (issue 14): while it writes, SIGINT/SIGTERM/SIGHUP only set `stop`
+    (revoke.ops.signals): no target is started after it, the ones in flight finish and
+    are journalled, and the result says why (`stopped`, `stop_signal`: exit 130/143/129).
+    A journal that cannot take a target's intent fails that target before any write and
+    stops the run the same way (exit 2 when nothing was changed, else 4); one that
+    cannot take an outcome leaves a line in `unjournalled` (exit 4).
 
     `before_apply(row)` runs first (evidence capture, containment steps); a RevokeError
     from it fails the row. `after_apply(row)` runs once for every row attempted, applied,
@@ -199,7 +237,12 @@ def apply_run(
     read-back that contradicts the write (missing, different) makes it `failed`.
     """
     from revoke.ops.bulkread import use_bulk
+    from revoke.ops.containment import OutcomeNotJournalled
+    from revoke.ops.signals import RunStop, stop_on_signals
+    from revoke.state.journal import JournalError
 
+    stop = stop or RunStop()
+    lock = threading.Lock()
     result.dry_run = False
     # Many writes: read them back all at once afterwards (revoke.ops.bulkread), not one by one.
     bulk = use_bulk(sum(1 for row in result.targets if row.status == STATUS_PLANNED))
@@ -207,9 +250,20 @@ def apply_run(
     def apply_one(row: TargetPlan) -> TargetPlan:
         if row.status != STATUS_PLANNED or row.policy_document is None:
             return row
+        if stop.is_set():
+            row.reason = f"not started: the run stopped ({stop.reason})"
+            return row
         try:
             if before_apply is not None:
-                before_apply(row)
+                try:
+                    before_apply(row)
+                except JournalError as err:
+                    # The intent is not on disk: this target is not written, nor any after.
+                    with lock:
+                        result.journal_failed = True
+                    stop.set(f"the journal failed: {err.message}")
+                    row.error_code = "JournalFailed"
+                    raise
             if _in_force(row):
                 pass  # containment only: the document is already the one to write
             elif row.mechanism == "managed":
@@ -226,25 +280,33 @@ def apply_run(
         except RevokeError as err:
             row.status = STATUS_FAILED
             row.error = err.message
-            row.error_code = getattr(err, "code", None) or type(err).__name__
+            row.error_code = row.error_code or getattr(err, "code", None) or type(err).__name__
         else:
             found = {"status": "pending"} if bulk else read_back(gateway, row)
             row.verification = {"status": read_back_status(found, verify), "read_back": found}
         finally:
             if after_apply is not None:
-                after_apply(row)
+                try:
+                    after_apply(row)
+                except OutcomeNotJournalled as err:
+                    with lock:
+                        result.journal_failed = True
+                        result.unjournalled.append(err.message)
+                    stop.set("the journal failed")
         return row
 
-    result.targets = map_bounded(apply_one, result.targets, max_workers, on_done)
-    if bulk:
-        pending = [
-            row
-            for row in result.targets
-            if (row.verification.get("read_back") or {}).get("status") == "pending"
-        ]
-        read_back_many(gateway, pending, max_workers)
-        for row in pending:
-            row.verification["status"] = read_back_status(row.verification["read_back"], verify)
+    with stop_on_signals(stop):
+        result.targets = map_bounded(apply_one, result.targets, max_workers, on_done)
+        result.stopped, result.stop_signal = stop.reason, stop.signum
+        if bulk:
+            pending = [
+                row
+                for row in result.targets
+                if (row.verification.get("read_back") or {}).get("status") == "pending"
+            ]
+            read_back_many(gateway, pending, max_workers)
+            for row in pending:
+                row.verification["status"] = read_back_status(row.verification["read_back"], verify)
     return result
 
 
