@@ -35,6 +35,10 @@ class EvaluationResult:
     decision: Decision
     matched_denies: tuple[StatementRef, ...]
     matched_allows: tuple[StatementRef, ...]
+    # Statements whose result AWS does not document for this request (grammar,
+    # _Statement.applies): a Deny among them is not in matched_denies, an Allow is in
+    # matched_allows, so the decision never claims a deny AWS might not apply.
+    undetermined: tuple[StatementRef, ...] = ()
 
     @property
     def explicit_deny(self) -> bool:
@@ -112,17 +116,24 @@ def evaluate(
     ctx = _normalise_context(context)
     denies: list[StatementRef] = []
     allows: list[StatementRef] = []
+    undetermined: list[StatementRef] = []
     for label, document in _policy_items(policies):
         try:
             compiled = _compiled(document)
             for statement in compiled.statements:
-                if statement.applies(action, resource, ctx):
-                    ref = StatementRef(label, statement.index, statement.sid, statement.effect)
-                    (denies if statement.effect == "Deny" else allows).append(ref)
+                truth = statement.truth(action, resource, ctx)
+                if truth is False:
+                    continue
+                ref = StatementRef(label, statement.index, statement.sid, statement.effect)
+                if truth is None:
+                    undetermined.append(ref)
+                    if statement.effect == "Deny":
+                        continue  # never claim a deny AWS might not apply
+                (denies if statement.effect == "Deny" else allows).append(ref)
         except PolicyEvaluationError as exc:
             raise PolicyEvaluationError(f"policy {label!r}, {exc}") from exc
     decision: Decision = "explicit_deny" if denies else "allow" if allows else "implicit_deny"
-    return EvaluationResult(decision, tuple(denies), tuple(allows))
+    return EvaluationResult(decision, tuple(denies), tuple(allows), tuple(undetermined))
 
 
 def statement_matches(

@@ -16,6 +16,7 @@ from typing import Any
 
 from revoke.core.evaluate.errors import PolicyEvaluationError
 from revoke.core.evaluate.matching import (
+    _VARIABLE,
     _ActionMatcher,
     _glob_regex,
     _parse_template,
@@ -25,7 +26,15 @@ from revoke.core.evaluate.matching import (
     _Template,
     _wild,
 )
-from revoke.core.evaluate.operators import _boolean, _Condition, _parse_operator, _ValueSlot
+from revoke.core.evaluate.operators import (
+    Truth,
+    _all,
+    _boolean,
+    _Condition,
+    _parse_operator,
+    _Unreadable,
+    _ValueSlot,
+)
 
 
 def _policy_text(value: object) -> str:
@@ -37,55 +46,74 @@ def _policy_text(value: object) -> str:
     raise ValueError(f"{value!r} is not a string, number or boolean")
 
 
-def _compile_condition_block(block: object, *, where: str, variables: bool) -> list[_Condition]:
+def _compile_condition_block(
+    block: object, *, where: str, variables: bool
+) -> tuple[list[_Condition], str | None]:
+    """The conditions of a Condition element, and why it is undetermined (or None)."""
     if not isinstance(block, Mapping):
         raise PolicyEvaluationError(f"{where}: Condition must be an object, got {block!r}")
     conditions: list[_Condition] = []
+    undetermined: str | None = None
+    if not block:
+        # "When you provide an empty object in a statement's condition element, the statement
+        # has no effect on the policy", while the same check's title says the block "does not
+        # affect the policy" (Access Analyzer, "Suggestion - Empty object condition"): AWS
+        # accepts it and the two readings disagree, so it is undetermined.
+        undetermined = "an empty Condition element"
     for op_name, keys in block.items():
         op = _parse_operator(op_name, where=where)
         here = f"{where}, {op_name}"
-        if not isinstance(keys, Mapping) or not keys:
+        if not isinstance(keys, Mapping):
             raise PolicyEvaluationError(
                 f"{here}: expected an object of condition keys to values, got {keys!r}"
             )
+        if not keys:
+            # Accepted like an empty Condition element (above), and as undetermined.
+            undetermined = f"{op_name} with no condition keys"
         for key, raw_values in keys.items():
             if not isinstance(key, str) or not key:
+                # Access Analyzer, "Error - Invalid condition key format".
                 raise PolicyEvaluationError(f"{here}: condition key {key!r} is not a string")
+            # An empty list is accepted (Access Analyzer, "Suggestion - Empty array condition");
+            # _Condition.holds applies what AWS documents for it.
             values_list = raw_values if isinstance(raw_values, list) else [raw_values]
-            if not values_list:
-                raise PolicyEvaluationError(f"{here}: no values for condition key {key!r}")
             slots: list[_ValueSlot] = []
-            null_expect: list[bool] = []
+            null_expect: list[bool | None] = []
             for raw in values_list:
                 if isinstance(raw, Mapping | list) or raw is None:
+                    # The grammar: <condition_value> = ("string" | "number" | "Boolean").
                     raise PolicyEvaluationError(
                         f"{here}: value {raw!r} for {key!r} is not a string, number or boolean"
+                    )
+                supports = op.base is not None and op.base.variables and variables
+                if isinstance(raw, str) and variables and not supports and _VARIABLE.search(raw):
+                    # "Policy variables can only be used with String and ARN operators"
+                    # (Access Analyzer, "Error - Invalid variable for operator").
+                    raise PolicyEvaluationError(
+                        f"{here}: value for {key!r}: policy variables are not supported by "
+                        "this operator"
                     )
                 try:
                     if op.base is None:
                         null_expect.append(_boolean(raw))
                         continue
                     text = _policy_text(raw)
-                    if variables and op.base.variables:
+                    if supports:
                         parsed = _parse_template(text, where=here)
                         if isinstance(parsed, _Template):
                             slots.append((None, parsed))
                             continue
                     slots.append((op.base.policy(_wild(text)), None))
                 except ValueError as exc:
-                    family = op.base.family if op.base else "Null"
-                    supports = op.base is not None and op.base.variables and variables
-                    note = (
-                        " (policy variables are not supported by this operator)"
-                        if isinstance(raw, str) and "${" in raw and not supports
-                        else ""
-                    )
-                    raise PolicyEvaluationError(
-                        f"{here}: value for {key!r} is not valid for the {family} operators: "
-                        f"{exc}{note}"
-                    ) from None
+                    # A value of the wrong type is accepted: Access Analyzer reports "Type
+                    # mismatch ..." and "Invalid date value" as general warnings, not errors.
+                    # Comparing with it is undetermined (operators module docstring).
+                    if op.base is None:
+                        null_expect.append(None)
+                    else:
+                        slots.append((_Unreadable(str(exc)), None))
             conditions.append(_Condition(op, key.lower(), key, tuple(slots), tuple(null_expect)))
-    return conditions
+    return conditions, undetermined
 
 
 _STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
@@ -106,8 +134,10 @@ class _Statement:
     not_resource: bool
     resources: _ResourceMatcher
     conditions: tuple[_Condition, ...]
+    undetermined: str | None = None  # why the statement is undetermined whatever the request
 
-    def applies(self, action: str, resource: str, ctx: Mapping[str, Any]) -> bool:
+    def truth(self, action: str, resource: str, ctx: Mapping[str, Any]) -> Truth:
+        """Whether the statement applies; None when AWS documents no answer."""
         # NotAction "explicitly matches everything except the specified list of actions";
         # NotResource likewise for resources (elements_notaction, elements_notresource).
         if self.actions.matches(action) == self.not_action:
@@ -115,15 +145,27 @@ class _Statement:
         if self.resources.matches(resource, ctx) == self.not_resource:
             return False
         # Operators, and keys under one operator, are ANDed (multi-value).
-        return all(condition.holds(ctx) for condition in self.conditions)
+        holds = _all(condition.holds(ctx) for condition in self.conditions)
+        if holds is False:
+            return False
+        return None if self.undetermined else holds
+
+    def applies(self, action: str, resource: str, ctx: Mapping[str, Any]) -> bool:
+        """Whether the statement applies, an undetermined one resolved to fail safe for a
+        revocation proof, which must never claim a deny AWS might not apply: a Deny does not
+        apply and an Allow does, so neither an explicit nor an implicit deny is claimed."""
+        truth = self.truth(action, resource, ctx)
+        return self.effect == "Allow" if truth is None else truth
 
 
 def _string_list(value: object, *, where: str, element: str) -> list[str]:
+    # An empty list is accepted: "This statement includes no actions and does not affect the
+    # policy" (Access Analyzer, "Suggestion - Empty array action"; "... resource" likewise).
     items = value if isinstance(value, list) else [value]
     strings = [item for item in items if isinstance(item, str) and item]
-    if not items or len(strings) != len(items):
+    if len(strings) != len(items):
         raise PolicyEvaluationError(
-            f"{where}: {element} must be a non-empty string or list of strings, got {value!r}"
+            f"{where}: {element} must be a non-empty string or a list of them, got {value!r}"
         )
     return strings
 
@@ -160,7 +202,7 @@ def _compile_statement(raw: object, index: int, variables: bool) -> _Statement:
     action_regex = (
         None
         if "*" in actions
-        else _regex("|".join(f"(?:{_glob_regex(_wild(a))})" for a in actions), True)
+        else _regex("|".join(f"(?:{_glob_regex(_wild(a))})" for a in actions) or "(?!)", True)
     )
 
     resource_key = "Resource" if "Resource" in raw else "NotResource"
@@ -182,8 +224,16 @@ def _compile_statement(raw: object, index: int, variables: bool) -> _Statement:
     )
 
     conditions: list[_Condition] = []
+    undetermined: str | None = None
     if "Condition" in raw:
-        conditions = _compile_condition_block(raw["Condition"], where=where, variables=variables)
+        conditions, undetermined = _compile_condition_block(
+            raw["Condition"], where=where, variables=variables
+        )
+    for key, items in ((action_key, actions), (resource_key, resources)):
+        if key.startswith("Not") and not items:
+            # Access Analyzer documents an empty Action or Resource ("does not affect the
+            # policy"), not an empty NotAction or NotResource: undetermined.
+            undetermined = f"an empty {key} list"
 
     return _Statement(
         index=index,
@@ -194,6 +244,7 @@ def _compile_statement(raw: object, index: int, variables: bool) -> _Statement:
         not_resource=resource_key == "NotResource",
         resources=matcher,
         conditions=tuple(conditions),
+        undetermined=undetermined,
     )
 
 

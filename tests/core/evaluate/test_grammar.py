@@ -40,21 +40,15 @@ from tests.core.evaluate.helpers import (
             "unknown condition operator 'ForEveryValue:StringEquals'",
         ),
         ({"NullIfExists": {"k": "true"}}, "IfExists cannot be added to Null"),
-        ({"ForAnyValue:Null": {"k": "true"}}, "Null takes no ForAllValues"),
-        ({"DateLessThan": {"aws:TokenIssueTime": "soon"}}, "not valid for the Date operators"),
         (
             {"DateLessThan": {"aws:CurrentTime": "${aws:TokenIssueTime}"}},
             "policy variables are not supported",
         ),
-        ({"NumericLessThan": {"s3:max-keys": "ten"}}, "not valid for the Numeric operators"),
-        ({"Bool": {"aws:SecureTransport": "yes"}}, "not valid for the Bool operators"),
-        ({"IpAddress": {"aws:SourceIp": "203.0.113.0/33"}}, "IP address operators"),
-        ({"BinaryEquals": {"k": "not base64!"}}, "not valid for the Binary operators"),
-        ({"ArnLike": {"aws:SourceArn": "arn:aws:sns:*"}}, "not an ARN"),
-        ({"Null": {"k": "maybe"}}, "not valid for the Null operators"),
         ({"StringEquals": {"k": {"nested": "object"}}}, "is not a string, number or boolean"),
-        ({"StringEquals": {"k": []}}, "no values"),
-        ({"StringEquals": {}}, "expected an object"),
+        ({"StringEquals": {"k": None}}, "is not a string, number or boolean"),
+        ({"StringEquals": {"k": [["nested"]]}}, "is not a string, number or boolean"),
+        ({"StringEquals": "k"}, "expected an object of condition keys"),
+        ({"Null": {"k": "${aws:username}"}}, "policy variables are not supported"),
         ("DateLessThan", "Condition must be an object"),
     ],
 )
@@ -101,8 +95,8 @@ def test_unknown_operator_raises_even_when_the_statement_would_not_apply() -> No
             "exactly one of Action",
         ),
         ({"Effect": "Allow", "Action": "*"}, "exactly one of Resource or NotResource"),
-        ({"Effect": "Allow", "Action": [], "Resource": "*"}, "non-empty string or list"),
-        ({"Effect": "Allow", "Action": ["s3:*", 3], "Resource": "*"}, "non-empty string or list"),
+        ({"Effect": "Allow", "Action": "", "Resource": "*"}, "non-empty string or a list"),
+        ({"Effect": "Allow", "Action": ["s3:*", 3], "Resource": "*"}, "non-empty string or a list"),
         (
             {"Effect": "Allow", "Action": "*", "Resource": "*", "Principal": "*"},
             "Principal belongs in resource-based",
@@ -137,35 +131,6 @@ def test_malformed_statements_raise(statement: dict[str, Any], message: str) -> 
 def test_malformed_documents_raise(policies: Any, message: str) -> None:
     with pytest.raises(PolicyEvaluationError, match=message):
         evaluate(policies, "s3:GetObject")
-
-
-@pytest.mark.parametrize(
-    ("condition", "context", "message"),
-    [
-        (
-            {"DateLessThan": {"aws:TokenIssueTime": CUTOFF}},
-            {"aws:TokenIssueTime": "not a date"},
-            "request value",
-        ),
-        ({"NumericLessThan": {"n": "1"}}, {"n": "abc"}, "request value"),
-        (
-            {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
-            {"aws:SourceIp": "10.0.0.300"},
-            "request value",
-        ),
-        ({"Bool": {"b": "true"}}, {"b": "yes"}, "request value"),
-        (
-            {"StringEquals": {"aws:TagKeys": "a"}},
-            {"aws:TagKeys": ["a", "b"]},
-            "needs ForAllValues: or ForAnyValue:",
-        ),
-    ],
-)
-def test_request_values_of_the_wrong_type_raise(
-    condition: dict[str, Any], context: dict[str, Any], message: str
-) -> None:
-    with pytest.raises(PolicyEvaluationError, match=message):
-        holds(condition, context)
 
 
 def test_context_keys_that_differ_only_in_case_must_agree() -> None:
