@@ -1,9 +1,11 @@
 """Verification layer 2 for the organization's SCP: the evaluator over the deny. Pure.
 
 The SCP is evaluated next to FullAWSAccess, as AWS Organizations evaluates it (an SCP set
-with no Allow denies everything): a session issued a second before the cutoff is denied,
-one issued a second after is not, a long-term key (no aws:TokenIssueTime, fact 9) is not,
-and each exempt principal's pre-cutoff session is not.
+with no Allow denies everything), through the evaluator's one entry point for a whole request
+(revoke.core.evaluate.request, AWS's documented order), for a principal whose own policies
+allow the probe action unless the caller gives them: a session issued a second before the
+cutoff is denied, one issued a second after is not, a long-term key (no aws:TokenIssueTime,
+fact 9) is not, and each exempt principal's pre-cutoff session is not.
 """
 
 from __future__ import annotations
@@ -37,11 +39,30 @@ def logic_context(cutoff: str, principal_arn: str, *, before: bool | None) -> di
     return context
 
 
-def evaluate_scp(document: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
-    from revoke.core.evaluate import evaluate
+# The identity policy the logic check assumes when it is given none: a principal whose own
+# policies allow the probe action, so the decision is the SCP's alone.
+ASSUMED_IDENTITY = "identity:assumed-allow"
 
-    policies = {"FullAWSAccess": FULL_AWS_ACCESS, SCP_POLICY_NAME: document}
-    return evaluate(policies, "s3:ListAllMyBuckets", "*", context)
+
+def evaluate_scp(
+    document: Mapping[str, Any],
+    context: Mapping[str, Any],
+    *,
+    identity: Mapping[str, Any] | None = None,
+    action: str = "s3:ListAllMyBuckets",
+) -> Any:
+    """The request decided over our SCP (beside FullAWSAccess, at its target) and the
+    principal's identity policies (`identity`, {label: document}; default: an allow)."""
+    from revoke.core.evaluate.request import PolicyLevel, evaluate_request
+
+    level = PolicyLevel("target", {"FullAWSAccess": FULL_AWS_ACCESS, SCP_POLICY_NAME: document})
+    return evaluate_request(
+        action,
+        "*",
+        context,
+        identity=identity if identity is not None else {ASSUMED_IDENTITY: FULL_AWS_ACCESS},
+        scps=[level],
+    )
 
 
 def sample_principal(pattern: str, account: str) -> str:

@@ -354,3 +354,35 @@ def test_exemption_for_a_role_does_not_reach_its_sessions_in_other_names() -> No
         "aws:TokenIssueTime": "2026-11-29T04:59:59Z",
     }
     assert evaluate({"scp": document}, "s3:ListBucket", "*", context).explicit_deny
+
+
+def test_the_logic_check_goes_through_the_whole_request_entry_point() -> None:
+    # Issue 17 item 2: the SCP is one level of the request AWS decides (evaluate_request), so
+    # the decision names the SCP as what decided, and a member principal's own policies count.
+    from revoke.core.scp_proof import evaluate_scp, logic_context
+
+    document = render_scp(deny_older_sessions_scp(), CUTOFF, [BREAK_GLASS])
+    probe = f"arn:aws:iam::{MEMBER}:role/Dev"
+    before = evaluate_scp(document, logic_context(CUTOFF, probe, before=True))
+    assert (before.decision, before.decided_by) == ("explicit_deny", "scp")
+    assert [d.policy for d in before.matched_denies] == ["RevokeOlderSessions"]
+    after = evaluate_scp(document, logic_context(CUTOFF, probe, before=False))
+    assert (after.decision, after.decided_by) == ("allow", "identity")
+    ec2_only = {
+        "managed:EC2": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}],
+        }
+    }
+    no_allow = evaluate_scp(document, logic_context(CUTOFF, probe, before=False), identity=ec2_only)
+    assert (no_allow.decision, no_allow.decided_by) == ("implicit_deny", "identity")
+
+
+def test_an_exemption_pattern_aws_accepts_but_cannot_read_never_claims_the_deny() -> None:
+    # "*" is not a six-part ARN: AWS takes it (Access Analyzer general warning) but documents
+    # no result, so the exempt-or-not question is undetermined and no deny is claimed.
+    document = render_scp(deny_older_sessions_scp(), CUTOFF, ["*"])
+    result = verify_logic(document, CUTOFF, [], MEMBER)
+    decisions = {c["case"]: c["decision"] for c in result["checks"]}
+    assert decisions["session issued 1s before the cutoff"] == "allow"
+    assert result["status"] == "failed"

@@ -18,7 +18,9 @@ The modules, each importing only those above it: `errors` (the one error), `date
 values as exact instants), `matching` (wildcards, policy variables, Action and Resource
 matchers), `operators` (condition operators and conditions), `grammar` (documents and
 statements validated and compiled, cached by content), `decision` (the evaluation logic and
-the entry points). Readings of our own, where AWS documents no answer, are listed in the
+the entry points), `request` (one request over every policy type of an account: RCPs and
+SCPs by level, identity policies, permissions boundary, session policy, in AWS's order).
+Readings of our own, where AWS documents no answer, are listed in the
 docstring of the module that applies them (`dates`, `operators`).
 """
 
@@ -37,14 +39,18 @@ from revoke.core.evaluate.errors import PolicyEvaluationError
 
 # A test patches the compiled condition through this name (tests/cli/test_demo_cmd.py).
 from revoke.core.evaluate.operators import _Condition as _Condition
+from revoke.core.evaluate.request import PolicyLevel, RequestDecision, evaluate_request
 
 __all__ = [
     "ContextValue",
     "Decision",
     "EvaluationResult",
     "PolicyEvaluationError",
+    "PolicyLevel",
+    "RequestDecision",
     "StatementRef",
     "evaluate",
+    "evaluate_request",
     "parse_policy_date",
     "statement_matches",
 ]
