@@ -113,6 +113,9 @@ def run_revocation(
     )
     # 253 here, before anything, when credentials are bad
     pipeline = Pipeline(g, g.aws(), request, prepare_iam=True)
+    if not dry_run:  # issue 14: a run that died left dangling intents: journal them first
+        for line in pipeline.recorder.reconcile_dangling():
+            g.say(f"reconciling the journal: {line}")
     targets = pipeline.targets
     g.say(f"planning: {len(targets)} {kind}(s) in account {pipeline.account}, cutoff {cutoff}")
     g.say(f"  (to resume an interrupted run, re-run with --before {cutoff})")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,6 +107,14 @@ def stop_on_signals(stop: RunStop) -> Iterator[RunStop]:
 
 
 def _write_stderr(text: str) -> None:
+    # sys.stderr (what the command's other lines go through, and what tests capture);
+    # if the signal landed while the main thread was writing to it, the file descriptor.
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        return
+    except (RuntimeError, OSError, ValueError):  # pragma: no cover - reentrant or closed
+        pass
     try:
         os.write(2, text.encode("utf-8", "replace"))
     except OSError:  # pragma: no cover - a closed stderr
