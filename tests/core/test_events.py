@@ -248,7 +248,7 @@ _DELETE = object()
                 ["detail", "resource", "accessKeyDetails", "accessKeyId"],
                 "AKIAIOSFODNN7EXAMP01",
             ),
-            "AWS IDs use",
+            "no AWS ID uses",
         ),
         (_with("guardduty-credential-access.json", ["detail", "id"], _DELETE), "id is missing"),
         (
