@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import typer
@@ -75,6 +76,10 @@ def _lift_command(kind: str):  # noqa: ANN202 - Typer builds the signature
             journal.check_writable()
 
         def confirm(plan: Any) -> bool:
+            if plan.policy_action == "restore":
+                # What goes back into IAM, in full, before the question.
+                g.say(f"document to install as {plan.policy_name} on {kind} {target.name}:")
+                g.say(json.dumps(plan.restored_document, indent=2))
             return g.confirm(
                 f"Lift the revocation of {kind} {target.name} ({plan.policy_action} the "
                 f"policy, reactivate {sum(s['result'] == 'planned' for s in plan.containment)}"

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from revoke.core import names
+from revoke.core.anchor import origin_anchor, with_anchor
 from revoke.core.policy import (
     MANAGED_POLICY_PATH,
     POLICY_NAME,
@@ -248,7 +249,8 @@ def plan_target(
         )
         return plan
 
-    document = merge_revocation(current_doc, rendered)
+    # Tamper evidence (revoke.core.anchor): what was there before is named in IAM itself.
+    document = merge_revocation(current_doc, with_anchor(rendered, origin_anchor(current_doc)))
     plan.policy_document = document
     if current_doc is not None and compact(current_doc) == compact(document):
         plan.status = STATUS_UNCHANGED

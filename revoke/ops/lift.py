@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from revoke.core.anchor import allows_anything, check_origin
 from revoke.core.policy import POLICY_NAME, existing_cutoff, validate_document
 from revoke.core.timeparse import cutoff_datetime, format_cutoff
 from revoke.errors import BadInput, RevokeError
@@ -89,6 +90,8 @@ class LiftPlan(RevocationPolicy):
     error: str | None = None
     reason: str | None = None
     conflict: str | None = None
+    # Tamper evidence failed (revoke.core.anchor): --force does not override it.
+    refused: str | None = None
 
     @property
     def changes(self) -> bool:
@@ -159,7 +162,9 @@ def plan_lift(
             f"{describe_document(current)}, the journal "
             f"{describe_document(plan.expected_document)}; someone changed it since"
         )
-    if plan.conflict is None or force:
+    if last.get("action") != "gc":
+        plan.refused = _refusal(kind, name, plan.policy_name, current, chain[0].get("before"))
+    if plan.refused is None and (plan.conflict is None or force):
         restore = chain[0].get("before") if last.get("action") != "gc" else current
         if document_text(restore) != document_text(current):
             plan.policy_action = "remove" if restore is None else "restore"
@@ -206,6 +211,32 @@ def plan_lift(
         plan.status = "unchanged"
         plan.reason = plan.reason or "nothing to undo: the journal's changes are already undone"
     return plan
+
+
+def _refusal(
+    kind: str,
+    name: str,
+    policy_name: str,
+    live: dict[str, Any] | None,
+    origin: dict[str, Any] | None,
+) -> str | None:
+    """Why the journal's document must not be installed, or None. A journal is a local file
+    that an attacker on the responder's machine can rewrite, hash chain included: what it
+    says existed before must match the digest IAM's own document carries, and it must not
+    allow anything (a revocation policy only denies)."""
+    mismatch = check_origin(live, origin)
+    if mismatch is not None:
+        return (
+            f"{kind} {name}: the journal does not match AWS: {mismatch}. The journal may have "
+            "been edited; lift restores nothing from it"
+        )
+    if origin is not None and allows_anything(origin):
+        return (
+            f"{kind} {name}: the journal's previous document of {policy_name} holds a statement "
+            f"that is not a Deny; lift never installs a document that allows anything under "
+            f"{policy_name}"
+        )
+    return None
 
 
 def _reenabled_sessions(
@@ -291,6 +322,12 @@ def lift_target(
         force=force,
         now=datetime.now(timezone.utc),
     )
+    if plan.refused is not None:
+        raise BadInput(
+            f"{plan.refused}. Nothing was changed",
+            hint=f"revoke journal verify --live; revoke journal show --target {kind}/{name}: "
+            "restore a document by hand only if you trust where it came from",
+        )
     if plan.conflict is not None:
         raise BadInput(
             f"{plan.conflict}. Nothing was changed",
