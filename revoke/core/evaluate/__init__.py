@@ -3,8 +3,10 @@
 Every claim that a token is revoked rests on this package: the verification step asks it
 whether the deny matches an issue time one second before the cutoff and not one after, the
 sandbox authorises every request with it, the org planner checks SCPs with it. So it follows
-AWS's documented rules literally, raises `PolicyEvaluationError` on anything it does not
-understand (never a silent allow or deny), and is pure: stdlib only, no I/O.
+AWS's documented rules literally, raises `PolicyEvaluationError` only on what AWS refuses too
+(the policy grammar, Access Analyzer's errors), resolves what AWS accepts but documents no
+result for so that no deny is claimed that AWS might not apply (`operators`, reported in
+`EvaluationResult.undetermined`), and is pure: stdlib only, no I/O.
 
 Sources (docs.aws.amazon.com/IAM/latest/UserGuide/...), cited where each rule is applied:
 - reference_policies_evaluation-logic.html: explicit deny > allow > implicit deny.
