@@ -451,7 +451,7 @@ def test_rows_from_a_query_become_records() -> None:
         "recipient_account_id": HOME,
         "actor_key": LEAKED,
         "actor_arn": ALICE,
-        "request_parameters": "{roleArn=arn:aws:iam::111122223333:role/Admin, roleSessionName=pivot}",
+        "request_parameters": f"{{roleArn={ADMIN}, roleSessionName=pivot}}",
         "response_elements": json.dumps({"credentials": {"accessKeyId": ADMIN_KEY}}),
     }
     event = core.parse_record(core.record_from_columns(row))
