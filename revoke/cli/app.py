@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "revoke.cli.key_cmd",
     "revoke.cli.sandbox_cmd",
     "revoke.cli.demo_cmd",
+    "revoke.cli.respond_cmd",
 ]
 
 
