@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "revoke.cli.revoke_cmd",
     "revoke.cli.verify_cmd",
     "revoke.cli.residual_cmd",
+    "revoke.cli.trace_cmd",
     "revoke.cli.lift_cmd",
     "revoke.cli.token_cmd",
     "revoke.cli.journal_cmd",
