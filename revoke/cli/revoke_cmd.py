@@ -114,7 +114,7 @@ def run_revocation(
     # 253 here, before anything, when credentials are bad
     pipeline = Pipeline(g, g.aws(), request, prepare_iam=True)
     if not dry_run:  # issue 14: a run that died left dangling intents: journal them first
-        for line in pipeline.recorder.reconcile_dangling():
+        for line in pipeline.reconcile_dangling():
             g.say(f"reconciling the journal: {line}")
     targets = pipeline.targets
     g.say(f"planning: {len(targets)} {kind}(s) in account {pipeline.account}, cutoff {cutoff}")

@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from revoke.core.plan import (
     STATUS_APPLIED,
@@ -53,13 +53,21 @@ from revoke.state.journal import (
     INTENT,
     Journal,
     JournalError,
+    OutcomeNotJournalled,
     utc_timestamp,
     writer_identity,
 )
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
-    from revoke.ops.revocation import RunResult
+
+
+class VerifiedRun(Protocol):
+    """What record_verification reads of a run (revoke.ops.revocation.RunResult)."""
+
+    targets: list[TargetPlan]
+    warnings: list[str]
+
 
 DEACTIVATE_KEY = "deactivate_key"
 DELETE_LOGIN_PROFILE = "delete_login_profile"
@@ -166,11 +174,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class OutcomeNotJournalled(JournalError):
-    """A change is in force in AWS but its outcome record could not be written; its
-    intent record is on disk, so `revoke journal reconcile` can journal it later."""
-
-
 PUT_POLICY = "put_policy"
 
 
@@ -240,13 +243,6 @@ class RevocationRecorder:
             row.status = STATUS_PLANNED
             row.reason = f"{row.reason}; containment only" if row.reason else "containment only"
         return row
-
-    def reconcile_dangling(self) -> list[str]:
-        """Before this run writes: journal what AWS shows for dangling intents (a run that
-        died between a write and its record). One line per intent, for the responder."""
-        from revoke.ops.reconcile import reconcile
-
-        return reconcile(self.gateway, self.journal, self.actor).lines
 
     def _read_last_used(self, access_key: AccessKey) -> None:
         self.gateway.key_last_used(access_key)
@@ -471,7 +467,7 @@ class RevocationRecorder:
                 f"the keys are inactive, close that gap: revoke user {row.name} --before now"
             )
 
-    def record_verification(self, result: RunResult) -> None:
+    def record_verification(self, result: VerifiedRun) -> None:
         """A "verify" record for each journalled change whose verification ran since.
 
         A journal that fails here loses no change (those are journalled): a warning says

@@ -111,7 +111,7 @@ class Pipeline:
         """Write, read back, verify, journal. No journal, no change: it is checked first."""
         r = self.request
         self.recorder.journal.check_writable()
-        for line in self.recorder.reconcile_dangling():  # issue 14: dangling intents first
+        for line in self.reconcile_dangling():  # issue 14: dangling intents first
             self.ctx.say(f"reconciling the journal: {line}")
         apply_run(
             self.gateway,
@@ -128,6 +128,13 @@ class Pipeline:
             verify_run(self.ctx, self.gateway, result, probe=r.probe, deadline=r.deadline)
             self.recorder.record_verification(result)
         return result
+
+    def reconcile_dangling(self) -> list[str]:
+        """Before this run writes: journal what AWS shows for dangling intents (a run that
+        died between a write and its record). One line per intent, for the responder."""
+        from revoke.ops.reconcile import reconcile
+
+        return reconcile(self.gateway, self.recorder.journal, self.actor).lines
 
     @property
     def journalled(self) -> int:

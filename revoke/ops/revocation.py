@@ -237,9 +237,8 @@ def apply_run(
     read-back that contradicts the write (missing, different) makes it `failed`.
     """
     from revoke.ops.bulkread import use_bulk
-    from revoke.ops.containment import OutcomeNotJournalled
     from revoke.ops.signals import RunStop, stop_on_signals
-    from revoke.state.journal import JournalError
+    from revoke.state.journal import JournalError, OutcomeNotJournalled
 
     stop = stop or RunStop()
     lock = threading.Lock()

@@ -211,6 +211,11 @@ class JournalError(BadInput):
     """The journal cannot be read or written (exit 2: nothing was changed)."""
 
 
+class OutcomeNotJournalled(JournalError):
+    """A change is in force in AWS but its outcome record could not be written; its
+    intent record is on disk, so `revoke journal reconcile` can journal it later."""
+
+
 class Journal:
     """An append-only, hash-chained JSON-lines file. See the module docstring for the schema."""
 
