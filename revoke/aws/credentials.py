@@ -20,10 +20,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from revoke.aws import wire
 from revoke.aws.errors import aws_errors, error_code
 from revoke.aws.session import AwsSession
-from revoke.aws.wire import document as decode_document
-from revoke.aws.wire import iso
 from revoke.core.policy import POLICY_NAME, existing_cutoff, managed_policy_name
 
 # Optional reads (an endpoint may lack them): one retry, not five with backoff, so an
@@ -81,11 +80,15 @@ class CredentialReader:
     """Per-principal and account-wide credential reads over one AwsSession."""
 
     def __init__(self, session: AwsSession) -> None:
+        from revoke.aws.iam import IamGateway
+
         self.session = session
+        # The revocation's own reads where they are the same question (the deny in force).
+        self.gateway = IamGateway(session)
 
     @property
     def iam(self) -> Any:
-        return self.session.client("iam")
+        return self.gateway.iam
 
     @property
     def iam_optional(self) -> Any:
@@ -95,41 +98,28 @@ class CredentialReader:
 
     def principal(self, kind: str, name: str) -> dict[str, Any] | None:
         """GetUser / GetRole: arn, account, and a role's trust policy; None if absent."""
-        import botocore.exceptions
-
-        with aws_errors(f"iam:Get{kind.title()} {name}"):
-            try:
-                if kind == "user":
-                    entity = self.iam.get_user(UserName=name)["User"]
-                else:
-                    entity = self.iam.get_role(RoleName=name)["Role"]
-            except botocore.exceptions.ClientError as err:
-                if error_code(err) == "NoSuchEntity":
-                    return None
-                raise
+        entity = wire.get_principal(self.iam, kind, name)
+        if entity is None:
+            return None
         trust = entity.get("AssumeRolePolicyDocument")
         return {
             "arn": entity["Arn"],
             "account": entity["Arn"].split(":")[4],
             "path": entity.get("Path", "/"),
-            "trust_policy": decode_document(trust) if trust else None,
+            "trust_policy": wire.document(trust) if trust else None,
         }
 
     def attached_policy_arns(self, kind: str, name: str) -> list[str]:
         """ListAttachedUserPolicies / ListAttachedRolePolicies (quarantine, our fallback)."""
-        op = "list_attached_user_policies" if kind == "user" else "list_attached_role_policies"
-        arg = {"UserName": name} if kind == "user" else {"RoleName": name}
         with aws_errors(f"iam:ListAttached{kind.title()}Policies {name}"):
-            pages = self.iam.get_paginator(op).paginate(**arg)
-            return [p["PolicyArn"] for page in pages for p in page["AttachedPolicies"]]
+            return [p["PolicyArn"] for p in wire.list_attached_policies(self.iam, kind, name)]
 
     def revocation_cutoff(self, kind: str, name: str, attached: list[str]) -> str | None:
         """The latest issue-time deny in force: inline AWSRevokeOlderSessions (the console's
         name, AWS-FACTS 8) and/or revoke's managed fallback, whichever cuts off later."""
-        from revoke.aws.iam import IamGateway
         from revoke.core.timeparse import cutoff_datetime
 
-        gateway = IamGateway(self.session)
+        gateway = self.gateway
         found = []
         inline = gateway.get_inline(kind, name, POLICY_NAME)
         if (cutoff := existing_cutoff(inline)) is not None:
@@ -146,27 +136,16 @@ class CredentialReader:
     # -- a user's long-term credentials -----------------------------------------------
 
     def access_keys(self, user: str) -> list[dict[str, Any]]:
-        with aws_errors(f"iam:ListAccessKeys {user}"):
-            pages = self.iam.get_paginator("list_access_keys").paginate(UserName=user)
-            return [
-                {"id": k["AccessKeyId"], "status": k["Status"], "created": iso(k.get("CreateDate"))}
-                for page in pages
-                for k in page["AccessKeyMetadata"]
-            ]
+        return [
+            {"id": k.access_key_id, "status": k.status, "created": k.created}
+            for k in wire.list_access_keys(self.iam, user)
+        ]
 
     def login_profile(self, user: str) -> dict[str, Any] | None:
         """GetLoginProfile: the console password's metadata (IAM never returns the
         password); None when the user has none."""
-        import botocore.exceptions
-
-        with aws_errors(f"iam:GetLoginProfile {user}"):
-            try:
-                found = self.iam.get_login_profile(UserName=user)["LoginProfile"]
-            except botocore.exceptions.ClientError as err:
-                if error_code(err) == "NoSuchEntity":
-                    return None
-                raise
-        return {"created": iso(found.get("CreateDate"))}
+        found = wire.get_login_profile(self.iam, user)
+        return None if found is None else {"created": found["created"]}
 
     def service_credentials(
         self, user: str | None = None, *, all_users: bool = False
@@ -192,8 +171,8 @@ class CredentialReader:
                             "status": c.get("Status"),
                             "service_user_name": c.get("ServiceUserName")
                             or c.get("ServiceCredentialAlias"),
-                            "created": iso(c.get("CreateDate")),
-                            "expires": iso(c.get("ExpirationDate")),
+                            "created": wire.iso(c.get("CreateDate")),
+                            "expires": wire.iso(c.get("ExpirationDate")),
                         }
                     )
                 if not page.get("IsTruncated") or not page.get("Marker"):
@@ -203,45 +182,40 @@ class CredentialReader:
         return _optional(what, read)  # type: ignore[no-any-return]
 
     def ssh_keys(self, user: str) -> list[dict[str, Any]]:
-        def read() -> list[dict[str, Any]]:
-            pages = self.iam_optional.get_paginator("list_ssh_public_keys").paginate(UserName=user)
-            return [
-                {
-                    "id": k["SSHPublicKeyId"],
-                    "status": k["Status"],
-                    "uploaded": iso(k.get("UploadDate")),
-                }
-                for page in pages
-                for k in page["SSHPublicKeys"]
-            ]
-
-        return _optional(f"iam:ListSSHPublicKeys {user}", read)  # type: ignore[no-any-return]
+        return self._uploaded(
+            "ListSSHPublicKeys", "list_ssh_public_keys", user, "SSHPublicKeys", "SSHPublicKeyId"
+        )
 
     def certificates(self, user: str) -> list[dict[str, Any]]:
+        return self._uploaded(
+            "ListSigningCertificates",
+            "list_signing_certificates",
+            user,
+            "Certificates",
+            "CertificateId",
+        )
+
+    def _uploaded(
+        self, operation: str, paginator: str, user: str, listed: str, id_key: str
+    ) -> list[dict[str, Any]]:
+        """SSH public keys and signing certificates: one listing's shape, {"id", "status",
+        "uploaded"} each, every page; optional (an endpoint may lack the API)."""
+
         def read() -> list[dict[str, Any]]:
-            pages = self.iam_optional.get_paginator("list_signing_certificates").paginate(
-                UserName=user
-            )
+            pages = self.iam_optional.get_paginator(paginator).paginate(UserName=user)
             return [
-                {
-                    "id": c["CertificateId"],
-                    "status": c["Status"],
-                    "uploaded": iso(c.get("UploadDate")),
-                }
+                {"id": c[id_key], "status": c["Status"], "uploaded": wire.iso(c.get("UploadDate"))}
                 for page in pages
-                for c in page["Certificates"]
+                for c in page[listed]
             ]
 
-        return _optional(f"iam:ListSigningCertificates {user}", read)  # type: ignore[no-any-return]
+        return _optional(f"iam:{operation} {user}", read)  # type: ignore[no-any-return]
 
     def mfa_devices(self, user: str) -> list[dict[str, Any]]:
-        with aws_errors(f"iam:ListMFADevices {user}"):
-            pages = self.iam.get_paginator("list_mfa_devices").paginate(UserName=user)
-            return [
-                {"serial": d["SerialNumber"], "enabled": iso(d.get("EnableDate"))}
-                for page in pages
-                for d in page["MFADevices"]
-            ]
+        return [
+            {"serial": d["serial_number"], "enabled": d["enabled"]}
+            for d in wire.list_mfa_devices(self.iam, user)
+        ]
 
     # -- a role's ways in ---------------------------------------------------------------
 

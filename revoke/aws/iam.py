@@ -13,7 +13,14 @@ from typing import Any
 from revoke.aws.errors import aws_errors, error_code
 from revoke.aws.session import WRITE_ATTEMPTS, AwsSession
 from revoke.aws.wire import document as decode_document
-from revoke.aws.wire import iso, list_access_keys
+from revoke.aws.wire import (
+    get_login_profile,
+    get_principal,
+    iso,
+    list_access_keys,
+    list_attached_policies,
+    list_mfa_devices,
+)
 from revoke.core.plan import AccessKey, PrincipalState, Quotas
 from revoke.core.policy import MANAGED_POLICY_PATH, MANAGED_POLICY_PREFIX, compact
 
@@ -99,20 +106,12 @@ class IamGateway:
     # -- reading state -----------------------------------------------------------------
 
     def read_principal(self, kind: str, name: str, *, with_keys: bool = True) -> PrincipalState:
-        import botocore.exceptions
-
         state = PrincipalState(kind=kind, name=name)
         with aws_errors(f"iam:Get{kind.title()} {name}"):
-            try:
-                if kind == "user":
-                    entity = self.iam.get_user(UserName=name)["User"]
-                else:
-                    entity = self.iam.get_role(RoleName=name)["Role"]
-            except botocore.exceptions.ClientError as err:
-                if error_code(err) == "NoSuchEntity":
-                    state.exists = False
-                    return state
-                raise
+            entity = get_principal(self.iam, kind, name)
+            if entity is None:
+                state.exists = False
+                return state
             state.arn = entity["Arn"]
             state.account = entity["Arn"].split(":")[4]
             state.path = entity.get("Path", "/")
@@ -136,12 +135,7 @@ class IamGateway:
                     yield policy_name, doc
 
     def _attached(self, kind: str, name: str) -> Iterator[dict[str, str]]:
-        if kind == "user":
-            pages = self.iam.get_paginator("list_attached_user_policies").paginate(UserName=name)
-        else:
-            pages = self.iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
-        for page in pages:
-            yield from page["AttachedPolicies"]
+        yield from list_attached_policies(self.iam, kind, name)
 
     def _read_fallback(self, state: PrincipalState) -> None:
         from revoke.core.policy import managed_policy_name
@@ -290,23 +284,10 @@ class IamGateway:
 
     def login_profile(self, user: str) -> dict[str, Any] | None:
         """The console password's metadata (never the password: IAM does not return it)."""
-        import botocore.exceptions
-
         known, answer = self._known("login_profile", user)
         if known:
             return answer  # type: ignore[no-any-return]
-
-        with aws_errors(f"iam:GetLoginProfile {user}"):
-            try:
-                found = self.iam.get_login_profile(UserName=user)["LoginProfile"]
-            except botocore.exceptions.ClientError as err:
-                if error_code(err) == "NoSuchEntity":
-                    return None
-                raise
-        return {
-            "created": iso(found.get("CreateDate")),
-            "password_reset_required": bool(found.get("PasswordResetRequired", False)),
-        }
+        return get_login_profile(self.iam, user)
 
     def delete_login_profile(self, user: str) -> None:
         with aws_errors(f"iam:DeleteLoginProfile {user}"):
@@ -323,13 +304,7 @@ class IamGateway:
         known, answer = self._known("mfa_devices", user)
         if known:
             return list(answer)
-        with aws_errors(f"iam:ListMFADevices {user}"):
-            pages = self.iam.get_paginator("list_mfa_devices").paginate(UserName=user)
-            return [
-                {"serial_number": d["SerialNumber"], "enabled": iso(d.get("EnableDate"))}
-                for page in pages
-                for d in page["MFADevices"]
-            ]
+        return list_mfa_devices(self.iam, user)
 
     def groups_for_user(self, user: str) -> list[str]:
         known, answer = self._known("groups", user)
