@@ -7,7 +7,8 @@ clock.py (issue times and expiry), tokens.py (session credentials), request.py (
 request, read once), sigv4.py (signature checks), principals.py (who signed, their
 policies: the only reader of moto's IAM state), authorize.py (evaluator and AccessDenied
 wording), sts.py and iam.py (operations moto lacks or gets wrong), responses.py (AWS's
-wire shapes). The demo (demo/) plays the whole incident against it.
+wire shapes), cloudtrail.py (a management event for every request; LookupEvents), which
+moto lacks. The demo (demo/) plays the whole incident against it.
 
 moto is imported only inside this package, and only when a sandbox starts.
 """

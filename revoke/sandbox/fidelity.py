@@ -47,6 +47,7 @@ from typing import Any
 from revoke.sandbox import sigv4
 from revoke.sandbox.authorize import authorize
 from revoke.sandbox.clock import SandboxClock
+from revoke.sandbox.cloudtrail import Trail
 from revoke.sandbox.iam import PUT_INLINE, check_inline_quota, simulate_principal_policy
 from revoke.sandbox.paging import paginate
 from revoke.sandbox.principals import (
@@ -115,8 +116,10 @@ class FidelityLayer:
         latency_ms: int = 0,
         throttle_rate: float = 0.0,
         seed: int | None = None,
+        trail: Trail | None = None,
     ) -> None:
         self.moto_app = moto_app
+        self.trail = trail if trail is not None else Trail()
         self.clock = clock
         self.store = store
         self.account_id = account_id
@@ -134,6 +137,7 @@ class FidelityLayer:
             with self.lock:
                 if path.rstrip("/") == "/moto-api/reset":
                     self.store.clear()  # sessions of principals that no longer exist
+                    self.trail.clear()
                 return [self._moto(environ).body_for(start_response)]
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
@@ -160,6 +164,10 @@ class FidelityLayer:
             reply = error_reply(
                 failure, protocol=req.protocol, service=req.service, method=req.method
             )
+        with self.lock:  # every request served, refused ones too (cloudtrail.py)
+            principal = req.environ.get("revoke.principal")
+            now = self.clock.now()
+            self.trail.record(req, reply, principal, now, self.store, default=self.account_id)
         return [reply.body_for(start_response)]
 
     def _throttle(self) -> bool:
@@ -194,7 +202,7 @@ class FidelityLayer:
     # --- the request ---------------------------------------------------------------------
 
     def _handle(self, req: SandboxRequest) -> Reply:
-        principal = self._authenticate(req)
+        principal = req.environ["revoke.principal"] = self._authenticate(req)
         service, operation = req.service, req.operation
         if principal is not None:
             self._session_limits(principal, service, operation)
@@ -221,6 +229,9 @@ class FidelityLayer:
             answered = get_access_key_info(req.params, self.store)
             if answered is not None:
                 return answered
+        if service == "cloudtrail" and operation == "LookupEvents":
+            account = principal.account_id if principal else self.account_id
+            return self.trail.lookup_events(req.body, account, req.region, self.clock.now())
         if service == "iam" and operation == "SimulatePrincipalPolicy":
             return simulate_principal_policy(req.params)
         if service == "iam" and operation in PUT_INLINE:

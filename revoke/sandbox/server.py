@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 from revoke.sandbox.clock import SandboxClock
+from revoke.sandbox.cloudtrail import Trail
 from revoke.sandbox.fidelity import FidelityLayer
 from revoke.sandbox.motowire import cache_moto_modules, moto_app, reset_moto
 from revoke.sandbox.principals import DEFAULT_ACCOUNT_ID
@@ -35,7 +36,11 @@ class Sandbox:
         latency_ms: int = 0,
         throttle_rate: float = 0.0,
         seed: int | None = None,
+        lookup_rate: float | None = None,
     ) -> None:
+        """`lookup_rate`: enforce cloudtrail:LookupEvents' limit (AWS: 2 a second per
+        account and region, fact 27) with ThrottlingException; None (default) does not,
+        so that tests never depend on the wall clock (cloudtrail.py)."""
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be 0-65535, not {port}")
         if latency_ms < 0:
@@ -49,6 +54,10 @@ class Sandbox:
         self.account_id = DEFAULT_ACCOUNT_ID
         self.clock = SandboxClock()
         self.tokens = TokenStore()
+        # The management events of every request served (cloudtrail.py).
+        self.trail = Trail()
+        if lookup_rate is not None:
+            self.trail.limit_lookups(lookup_rate)
         # Owned by no IAM user, so it acts as the account root (fact 15).
         self.root_credentials = {
             "aws_access_key_id": key_id_for_account("AKIA", self.account_id),
@@ -68,6 +77,7 @@ class Sandbox:
         reset_moto()
         cache_moto_modules()
         self.tokens.clear()
+        self._clear_layer_state()
         self.layer = FidelityLayer(
             moto_app(),
             clock=self.clock,
@@ -76,6 +86,7 @@ class Sandbox:
             latency_ms=self.latency_ms,
             throttle_rate=self.throttle_rate,
             seed=self.seed,
+            trail=self.trail,
         )
         self._server = make_server(self.layer, self.port)
         self._thread = serve_in_background(self._server)
@@ -95,8 +106,13 @@ class Sandbox:
             with self.layer.lock:
                 reset_moto()
                 self.tokens.clear()
+                self._clear_layer_state()
         else:
             self.tokens.clear()
+            self._clear_layer_state()
+
+    def _clear_layer_state(self) -> None:
+        self.trail.clear()
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -136,13 +152,14 @@ class Sandbox:
         with self._boto_lock:  # boto3 sessions are not thread-safe
             if self._boto_session is None:
                 self._boto_session = boto3.session.Session()
-            return self._boto_session.client(
+            client = self._boto_session.client(
                 service,
                 endpoint_url=self.endpoint_url,
                 region_name=region,
                 config=config,
                 **self.credentials(**credentials),
             )
+        return client
 
     def env(self, **credentials: Any) -> dict[str, str]:
         """Environment variables that point the AWS CLI / a subprocess at the sandbox."""

@@ -41,9 +41,8 @@ def test_a_session_token_may_not_ask(sandbox: Sandbox) -> None:
 
 def test_an_action_moto_lacks_is_not_implemented_and_not_retried(sandbox: Sandbox) -> None:
     with pytest.raises(botocore.exceptions.ClientError) as err:
-        sandbox.client("cloudtrail").lookup_events(
-            LookupAttributes=[{"AttributeKey": "AccessKeyId", "AttributeValue": "ASIAXX"}]
-        )
+        # LookupEvents is the sandbox's own now (cloudtrail.py); Lake queries are not
+        sandbox.client("cloudtrail").describe_query(QueryId="0" * 36)
     response = err.value.response
     assert response["Error"]["Code"] == "NotImplemented"
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
