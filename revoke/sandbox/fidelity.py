@@ -69,6 +69,9 @@ from revoke.sandbox.responses import (
     throttled,
     unknown_access_key,
 )
+from revoke.sandbox.servicecreds import OPERATIONS as SERVICE_CREDENTIAL_OPS
+from revoke.sandbox.servicecreds import ServiceCredentials
+from revoke.sandbox.signin import SigninSessions
 from revoke.sandbox.sts import (
     LONG_TERM_ONLY,
     SESSION_STS_ALLOWED,
@@ -117,9 +120,13 @@ class FidelityLayer:
         throttle_rate: float = 0.0,
         seed: int | None = None,
         trail: Trail | None = None,
+        service_credentials: ServiceCredentials | None = None,
+        signin: SigninSessions | None = None,
     ) -> None:
         self.moto_app = moto_app
         self.trail = trail if trail is not None else Trail()
+        self.service_credentials = service_credentials or ServiceCredentials()
+        self.signin = signin if signin is not None else SigninSessions()
         self.clock = clock
         self.store = store
         self.account_id = account_id
@@ -138,6 +145,8 @@ class FidelityLayer:
                 if path.rstrip("/") == "/moto-api/reset":
                     self.store.clear()  # sessions of principals that no longer exist
                     self.trail.clear()
+                    self.service_credentials.clear()
+                    self.signin.clear()
                 return [self._moto(environ).body_for(start_response)]
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
@@ -232,6 +241,11 @@ class FidelityLayer:
         if service == "cloudtrail" and operation == "LookupEvents":
             account = principal.account_id if principal else self.account_id
             return self.trail.lookup_events(req.body, account, req.region, self.clock.now())
+        if service == "iam" and operation in SERVICE_CREDENTIAL_OPS:  # moto has none
+            caller = principal or root_principal(self.account_id, None)
+            return self.service_credentials.answer(operation, req.params, caller, self.clock.now())
+        if service == "signin":  # moto has no AWS Sign-In
+            return self.signin.answer(req.path, req.body, principal, self.clock.now())
         if service == "iam" and operation == "SimulatePrincipalPolicy":
             return simulate_principal_policy(req.params)
         if service == "iam" and operation in PUT_INLINE:

@@ -22,7 +22,9 @@ from revoke.sandbox.cloudtrail import Trail
 from revoke.sandbox.fidelity import FidelityLayer
 from revoke.sandbox.motowire import cache_moto_modules, moto_app, reset_moto
 from revoke.sandbox.principals import DEFAULT_ACCOUNT_ID
+from revoke.sandbox.servicecreds import ServiceCredential, ServiceCredentials, use_ssh_key
 from revoke.sandbox.serving import HOST, make_server, serve_in_background, shut_down
+from revoke.sandbox.signin import SigninSession, SigninSessions
 from revoke.sandbox.tokens import TokenStore, key_id_for_account, new_secret_access_key
 
 
@@ -58,6 +60,9 @@ class Sandbox:
         self.trail = Trail()
         if lookup_rate is not None:
             self.trail.limit_lookups(lookup_rate)
+        # What moto lacks for residual containment (servicecreds.py, signin.py).
+        self.service_credentials = ServiceCredentials()
+        self.signin = SigninSessions()
         # Owned by no IAM user, so it acts as the account root (fact 15).
         self.root_credentials = {
             "aws_access_key_id": key_id_for_account("AKIA", self.account_id),
@@ -87,6 +92,8 @@ class Sandbox:
             throttle_rate=self.throttle_rate,
             seed=self.seed,
             trail=self.trail,
+            service_credentials=self.service_credentials,
+            signin=self.signin,
         )
         self._server = make_server(self.layer, self.port)
         self._thread = serve_in_background(self._server)
@@ -113,6 +120,8 @@ class Sandbox:
 
     def _clear_layer_state(self) -> None:
         self.trail.clear()
+        self.service_credentials.clear()
+        self.signin.clear()
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -159,6 +168,10 @@ class Sandbox:
                 config=config,
                 **self.credentials(**credentials),
             )
+        if service == "signin":  # botocore ignores endpoint_url there (signin.py)
+            from revoke.sandbox.signin import keep_endpoint
+
+            client.meta.events.register("before-call.signin", keep_endpoint(self.endpoint_url))
         return client
 
     def env(self, **credentials: Any) -> dict[str, str]:
@@ -174,3 +187,84 @@ class Sandbox:
         if "aws_session_token" in creds:
             env["AWS_SESSION_TOKEN"] = creds["aws_session_token"]
         return env
+
+    # --- what no AWS API does: sign in, refresh, use a credential ----------------------------
+
+    def _locked(self) -> Any:
+        import contextlib
+
+        return self.layer.lock if self.layer is not None else contextlib.nullcontext()
+
+    def console_sign_in(
+        self,
+        user: str,
+        *,
+        account_id: str | None = None,
+        mfa: bool = False,
+        region: str = "us-east-1",
+        client_type: str | None = None,
+    ) -> SigninSession:
+        """An AWS Sign-In session for IAM user `user`, as a console sign-in makes
+        (`client_type="CLI"`: as `aws login` makes). The user needs a login profile."""
+        from revoke.sandbox.principals import find_user
+
+        account = account_id or self.account_id
+        with self._locked():
+            found = find_user(account, user)
+            if found is None:
+                raise ValueError(f"no IAM user {user} in account {account}")
+            if not found.password and client_type is None:
+                raise ValueError(f"{user} has no login profile (console password)")
+            return self.signin.sign_in(
+                account, found, self.clock.now(), mfa=mfa, region=region, client_type=client_type
+            )
+
+    def refresh_signin(self, session_arn: str) -> dict[str, Any]:
+        """Refresh a sign-in session: fresh credentials (an STS `Credentials` dict, issued
+        now), or `SigninRefused` for a revoked or expired session or a deleted user."""
+        from datetime import timedelta
+
+        from revoke.sandbox.authorize import iso_time
+        from revoke.sandbox.principals import find_user
+        from revoke.sandbox.signin import REFRESHED_SECONDS, SigninRefused
+        from revoke.sandbox.tokens import SessionRecord, new_session_token
+
+        with self._locked():
+            now = self.clock.now()
+            session = self.signin.refreshed(session_arn, now)
+            user = find_user(session.account_id, session.user_name)
+            if user is None:
+                raise SigninRefused(f"the user {session.user_name} no longer exists")
+            record = SessionRecord(
+                access_key_id=key_id_for_account("ASIA", session.account_id),
+                secret_access_key=new_secret_access_key(),
+                session_token=new_session_token(),
+                kind="user",
+                account_id=session.account_id,
+                arn=user.arn,
+                user_id=user.id,
+                name=user.name,
+                issued_at=now,
+                expires_at=now + timedelta(seconds=REFRESHED_SECONDS),
+                mfa=session.mfa,
+            )
+            self.tokens.add(record)
+        return {
+            "AccessKeyId": record.access_key_id,
+            "SecretAccessKey": record.secret_access_key,
+            "SessionToken": record.session_token,
+            "Expiration": iso_time(record.expires_at),
+        }
+
+    def use_service_credential(self, service: str, name: str, secret: str) -> ServiceCredential:
+        """What `service` (e.g. "codecommit.amazonaws.com") checks when a client presents a
+        service-specific credential (ServiceUserName or ServiceCredentialAlias, and its
+        password or secret): the credential, or `CredentialRefused`. The sandbox serves
+        none of those services, so this is where a test "connects"."""
+        return self.service_credentials.use(service, name, secret, self.clock.now())
+
+    def use_ssh_key(self, user: str, ssh_key_id: str, *, account_id: str | None = None) -> None:
+        """What CodeCommit checks for an SSH key (`ssh://KEY_ID@git-codecommit...`): None,
+        or `CredentialRefused` when the key is missing or Inactive."""
+        with self._locked():
+            use_ssh_key(account_id or self.account_id, user, ssh_key_id)
