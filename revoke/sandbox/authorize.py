@@ -1,14 +1,23 @@
 """Identity-policy enforcement: what AWS decides for a request, decided by our evaluator.
 
-For every request from an IAM user (long-term key or session) or a role session, the
-sandbox names the action and resource the way IAM does, builds the request context AWS
-would supply, and asks `revoke.core.evaluate` for a decision over the principal's
-identity policies as they are now (fact 6). An explicit deny and a missing allow are
-refused with AWS's two different messages (fact 14), so the toolkit's verification can
-tell them apart exactly as it must against AWS.
+For every request the sandbox names the action and resource the way IAM does, builds the
+request context AWS would supply, and asks `revoke.core.evaluate.evaluate_request` for one
+decision over every policy that governs it, as they are now (fact 6), in AWS's order:
+- the SCPs of each level from the organization root through the OUs to the account, for a
+  member account of the organization moto holds (orgscp.py; never the management account,
+  fact 15; the member account's root user too);
+- the identity policies of the IAM user or role (not for the account root, fact 15);
+- the permissions boundary of that user or role (principals.boundary_for);
+- the session policy bound to the session (AssumeRole Policy/PolicyArns,
+  GetFederationToken's; principals.session_policies_for).
+A refusal names the policy type that decided, in AWS's words ("with an explicit deny in a
+service control policy", "because no permissions boundary allows the ... action"; IAM User
+Guide, troubleshoot_access-denied, https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html),
+so an explicit deny and a missing allow stay apart (fact 14), and so do an identity-based
+deny (a revocation) and an SCP's.
 
-What is *not* modelled: resource-based policies, permissions boundaries, session
-policies, SCPs, and the per-service "additional actions" IAM sometimes checks.
+What is *not* modelled: resource-based policies, resource control policies, and the
+per-service "additional actions" IAM sometimes checks.
 """
 
 from __future__ import annotations
@@ -20,7 +29,14 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from revoke.sandbox.principals import PolicySource, Principal, iam_backend, policies_for
+from revoke.sandbox.principals import (
+    PolicySource,
+    Principal,
+    boundary_for,
+    iam_backend,
+    policies_for,
+    session_policies_for,
+)
 from revoke.sandbox.request import S3, SandboxRequest
 from revoke.sandbox.responses import AwsError, access_denied
 
@@ -226,6 +242,9 @@ def request_context(req: SandboxRequest, principal: Principal, now: datetime) ->
     """The global condition keys AWS would put in this request's context
     (IAM User Guide, reference_policies_condition-keys)."""
     principal_type = {"user": "User", "role": "AssumedRole", "root": "Account"}[principal.kind]
+    federated = principal.session is not None and principal.session.kind == "federated"
+    if federated:
+        principal_type = "FederatedUser"
     context: dict[str, Any] = {
         "aws:CurrentTime": iso_time(now),
         "aws:EpochTime": str(int(now.timestamp())),
@@ -237,7 +256,7 @@ def request_context(req: SandboxRequest, principal: Principal, now: datetime) ->
         "aws:SourceIp": req.source_ip,
         "aws:RequestedRegion": req.region,
     }
-    if principal.kind == "user":
+    if principal.kind == "user" and not federated:
         context["aws:username"] = principal.name
     session = principal.session
     if session is not None:
@@ -268,34 +287,86 @@ def evaluate_sources(
         ) from err
 
 
+# The policy type each part of the decision is named by in AccessDenied (fact 14).
+_PART_WORDS = {
+    "identity": "identity-based policy",
+    "scp": "service control policy",
+    "boundary": "permissions boundary",
+    "session": "session policy",
+    "rcp": "resource control policy",
+}
+# The account root is governed by no identity policy (fact 15); in a member account its
+# requests still meet the SCPs, so it is evaluated as if an identity policy allowed all.
+_ROOT_IDENTITY = {
+    "root user (no identity policy applies)": {
+        "Version": "2012-10-17",
+        "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    }
+}
+
+
 def denial_message(
-    principal: Principal, action: str, resource: str, *, explicit: bool, s3: bool
+    principal: Principal,
+    action: str,
+    resource: str,
+    *,
+    explicit: bool,
+    s3: bool,
+    part: str = "identity",
 ) -> str:
     """AWS's access-denied wording (IAM User Guide, troubleshoot_access-denied; fact 14)."""
     on = ""
     if resource != "*":
         on = f' on resource: "{resource}"' if s3 else f" on resource: {resource}"
     head = f"User: {principal.arn} is not authorized to perform: {action}{on}"
+    words = _PART_WORDS.get(part, "identity-based policy")
     if explicit:
-        return f"{head} with an explicit deny in an identity-based policy"
-    return f"{head} because no identity-based policy allows the {action} action"
+        return f"{head} with an explicit deny in a{'n' if words[0] in 'aeiou' else ''} {words}"
+    return f"{head} because no {words} allows the {action} action"
+
+
+def decide(principal: Principal, action: str, resource: str, context: Mapping[str, Any]) -> Any:
+    """The RequestDecision for one request, or None when nothing governs it (the
+    account root outside any member account)."""
+    from revoke.core.evaluate import PolicyEvaluationError, evaluate_request
+    from revoke.sandbox.orgscp import scp_levels
+
+    sources = policies_for(principal)
+    scps = scp_levels(principal.account_id)
+    if sources is None and not scps:
+        return None  # the root (fact 15); a deleted user or role has [] (deny)
+    identity: Any = _ROOT_IDENTITY if sources is None else {s.key: s.document for s in sources}
+    boundary = boundary_for(principal) if sources is not None else None
+    session = session_policies_for(principal)
+    try:
+        return evaluate_request(
+            action,
+            resource,
+            context,
+            identity=identity,
+            boundary=None if boundary is None else {s.key: s.document for s in boundary},
+            session=None if session is None else {s.key: s.document for s in session},
+            scps=scps,
+        )
+    except (PolicyEvaluationError, ValueError) as err:
+        raise AwsError(
+            "InternalFailure", f"sandbox could not evaluate a policy: {err}", 500
+        ) from err
 
 
 def authorize(req: SandboxRequest, principal: Principal, now: datetime) -> None:
-    """Raise AccessDenied unless the principal's identity policies allow the request."""
-    sources = policies_for(principal)
-    if sources is None:  # the root (fact 15); a deleted user or role has [] (deny)
-        return
+    """Raise AccessDenied unless every policy that governs the request allows it."""
     action, resource = action_and_resource(req, principal)
-    result = evaluate_sources(sources, action, resource, request_context(req, principal, now))
-    if result.decision == "allow":
+    decision = decide(principal, action, resource, request_context(req, principal, now))
+    if decision is None or decision.decision == "allow":
         return
     raise access_denied(
         denial_message(
             principal,
             action,
             resource,
-            explicit=result.decision == "explicit_deny",
+            explicit=decision.decision == "explicit_deny",
             s3=req.protocol == S3,
+            part=decision.decided_by,
         )
     )

@@ -62,6 +62,7 @@ from revoke.sandbox.responses import (
     AwsError,
     Reply,
     access_denied,
+    aws_content_type,
     error_reply,
     expired_token,
     invalid_token,
@@ -173,6 +174,7 @@ class FidelityLayer:
             reply = error_reply(
                 failure, protocol=req.protocol, service=req.service, method=req.method
             )
+        aws_content_type(reply, req.protocol)
         with self.lock:  # every request served, refused ones too (cloudtrail.py)
             principal = req.environ.get("revoke.principal")
             now = self.clock.now()

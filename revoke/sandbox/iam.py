@@ -89,11 +89,31 @@ def context_entries(params: dict[str, str]) -> dict[str, Any]:
         base = f"ContextEntries.member.{match.group(1)}"
         values = members(params, f"{base}.ContextKeyValues")
         key_type = params.get(f"{base}.ContextKeyType", "string")
+        _check_typed(name, key_type, values)
         if key_type in _LIST_TYPES:
             context[name] = values
         elif values:
             context[name] = values[0]
     return context
+
+
+def _check_typed(name: str, key_type: str, values: list[str]) -> None:
+    """IAM refuses a ContextKeyValue that is not of its ContextKeyType (the evaluator
+    would only mark the statement undetermined, which is a policy's matter, not input's)."""
+    base = key_type[:-4] if key_type.endswith("List") else key_type
+    for value in values:
+        ok = True
+        if base == "numeric":
+            try:
+                float(value)
+            except ValueError:
+                ok = False
+        elif base == "boolean":
+            ok = value.lower() in ("true", "false")
+        if not ok:
+            raise AwsError(
+                "InvalidInput", f"Invalid value {value!r} for context key {name} of type {key_type}"
+            )
 
 
 def _required(params: dict[str, str], name: str, member: str) -> str:

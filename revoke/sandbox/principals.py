@@ -9,6 +9,8 @@ Principals:
 - "user": an IAM user, signing with its access key or with a session it got from
   GetSessionToken;
 - "role": a role session from AssumeRole;
+- "user" also for a GetFederationToken session (its `session.kind` is "federated"): the
+  calling user's policies govern it, narrowed by the session policy;
 - "root": a key no IAM user owns. The sandbox treats it as the account root: not
   restricted by IAM policies (fact 15).
 """
@@ -70,7 +72,9 @@ def root_principal(account_id: str, access_key_id: str | None) -> Principal:
 def session_principal(record: SessionRecord) -> Principal:
     principal_arn = record.role_arn or record.arn
     return Principal(
-        kind=record.kind,
+        # A GetFederationToken session acts under the IAM user who asked for it (its
+        # policies govern it, fact 26); `session.kind` tells the two apart.
+        kind="user" if record.kind == "federated" else record.kind,
         account_id=record.account_id,
         arn=record.arn,
         principal_arn=principal_arn,
@@ -277,3 +281,67 @@ def install_admin_policy(account_id: str, role_name: str) -> None:
         backend.managed_policies[policy.arn] = policy
     if policy.arn not in role.managed_policies:
         policy.attach_to(role)
+
+
+# --- permissions boundaries and session policies (authorize.py) ---------------------------
+
+
+def managed_policy_document(account_id: str, arn: str) -> dict[str, Any] | None:
+    """The default version of a managed policy (customer managed in `account_id`, or AWS
+    managed), or None if there is none by that ARN."""
+    backend = iam_backend(account_id)
+    policy = backend.managed_policies.get(arn)
+    if policy is None and ":iam::aws:policy/" in arn:
+        from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+        data = json.loads(aws_managed_policies_data).get(arn.rsplit("/", 1)[-1])
+        if data is None:
+            return None
+        return _document(json.dumps(data["Document"]))
+    if policy is None:
+        return None
+    version = next((v for v in policy.versions if v.is_default), policy.versions[-1])
+    return _document(version.document)
+
+
+def boundary_for(principal: Principal) -> list[PolicySource] | None:
+    """The permissions boundary of the IAM user or role behind `principal` (set with
+    PutUserPermissionsBoundary / PutRolePermissionsBoundary, read from moto now), or None
+    when it has none. A boundary naming a policy that no longer exists allows nothing."""
+    if principal.kind == "root":
+        return None
+    entity: Any
+    if principal.kind == "user":
+        entity = find_user(principal.account_id, principal.name)
+    else:
+        entity = find_role(principal.principal_arn)
+    arn = getattr(entity, "permissions_boundary_arn", None) if entity is not None else None
+    if not arn:
+        return None
+    document = managed_policy_document(principal.account_id, arn)
+    if document is None:
+        return []
+    return [PolicySource(f"boundary#{arn}", arn.rsplit("/", 1)[-1], "boundary", document)]
+
+
+def session_policies_for(principal: Principal) -> list[PolicySource] | None:
+    """The session policy bound to `principal`'s session, or None when it has none.
+
+    "The resulting session's permissions are the intersection of the ... identity-based
+    policy and the session policies" (IAM User Guide, access_policies "Session policies");
+    the inline policy and the managed ARNs together are the session policy. A managed ARN
+    that does not exist allows nothing.
+    """
+    session = principal.session
+    if session is None or not session.has_session_policy:
+        return None
+    sources: list[PolicySource] = []
+    if session.session_policy:
+        sources.append(
+            PolicySource("session#inline", "session", "session", _document(session.session_policy))
+        )
+    for arn in session.session_policy_arns:
+        document = managed_policy_document(session.account_id, arn)
+        if document is not None:
+            sources.append(PolicySource(f"session#{arn}", arn, "session", document))
+    return sources

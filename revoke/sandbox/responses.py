@@ -226,3 +226,14 @@ def query_reply(service: str, operation: str, result_xml: str) -> Reply:
 def xml_elements(values: dict[str, str]) -> str:
     """`<Name>value</Name>...` with values escaped."""
     return "".join(f"<{name}>{escape(value)}</{name}>" for name, value in values.items())
+
+
+def aws_content_type(reply: Reply, protocol: str) -> None:
+    """moto answers JSON-protocol operations (Organizations, ...) as `text/html`; AWS sends
+    `application/x-amz-json-1.1` (botocore's JSON protocol), and a client that checks the
+    type (revoke.aws.session.check_answer) would take moto's for an HTML page."""
+    if protocol != JSON or reply.status == 204:
+        return
+    for index, (name, value) in enumerate(reply.headers):
+        if name.lower() == "content-type" and value.lower().startswith("text/html"):
+            reply.headers[index] = (name, "application/x-amz-json-1.1")

@@ -56,8 +56,10 @@ class SessionRecord:
     """One set of temporary credentials and everything AWS binds to it.
 
     kind: "user" (GetSessionToken by an IAM user), "root" (GetSessionToken by the account
-    root) or "role" (AssumeRole*). `arn` is the caller ARN GetCallerIdentity answers and
-    AccessDenied messages name: the user, the root, or the assumed-role session.
+    root), "role" (AssumeRole*) or "federated" (GetFederationToken; `name` is the IAM user
+    who called it, whose policies govern the session). `arn` is the caller ARN
+    GetCallerIdentity answers and AccessDenied messages name: the user, the root, the
+    assumed-role or the federated-user session.
     """
 
     access_key_id: str
@@ -74,6 +76,12 @@ class SessionRecord:
     role_arn: str | None = None
     session_name: str | None = None
     role_id: str | None = None  # the role's unique ID (AROA...) when the session was issued
+    # The session policy bound to the session (AssumeRole Policy/PolicyArns,
+    # GetFederationToken's): None when the session has none. `session_policy_arns` are
+    # managed policies, read when a request is evaluated.
+    session_policy: str | None = None
+    session_policy_arns: tuple[str, ...] = ()
+    has_session_policy: bool = False
 
     @property
     def from_get_session_token(self) -> bool:
