@@ -62,6 +62,12 @@ folders 0700 whatever the umask; a file that was there keeps its mode. A torn la
 (a write cut short) is reported with its byte offset; `Journal.repair` removes it and keeps
 a backup next to the journal.
 
+Where (revoke.state.backends): the file is the default; `--journal s3://BUCKET/PREFIX` or
+`dynamodb://TABLE/NAME` keeps the same records, chain and write-ahead order in S3 (one
+object a record, written with `If-None-Match: *`) or DynamoDB (one item a record,
+`attribute_not_exists`), for the Lambda handler (revoke.respond). The file rules below
+(flock, file hygiene, repair) are the file's; the remote stores need none of them.
+
 The chain detects an edited, inserted, reordered or removed record, except the removal of
 the newest records: `journal verify` prints the head hash; noting it in the incident
 ticket, and checking it later with `--expect-head`, closes that gap.
@@ -82,7 +88,8 @@ from pathlib import Path
 from typing import Any
 
 from revoke import __version__
-from revoke.errors import BadInput
+from revoke.errors import RevokeError
+from revoke.state.backends import JournalError, Location, RecordStore, open_store, parse_location
 from revoke.state.files import NotARegularFile, open_private, refuse_special
 
 SCHEMA_VERSION = 1
@@ -207,8 +214,9 @@ class Repair:
     backup: Path | None = None
 
 
-class JournalError(BadInput):
-    """The journal cannot be read or written (exit 2: nothing was changed)."""
+# A remote journal's writers race for the next sequence number; one that keeps losing
+# (more writers than this, all at once) gives up rather than spin.
+_REMOTE_RACES = 32
 
 
 class OutcomeNotJournalled(JournalError):
@@ -220,8 +228,34 @@ class Journal:
     """An append-only, hash-chained JSON-lines file. See the module docstring for the schema."""
 
     def __init__(self, path: Path | str, *, clock: Callable[[], datetime] | None = None) -> None:
-        self.path = Path(path).expanduser()
+        # A remote journal (s3://, dynamodb://: revoke.state.backends) keeps this API and
+        # this chain; only where the records are stored differs.
+        self.location: Location | None = parse_location(path)
+        self.path = Path(path) if self.location else Path(path).expanduser()
         self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._store: RecordStore | None = None
+
+    @property
+    def remote(self) -> bool:
+        return self.location is not None
+
+    def _remote(self) -> RecordStore:
+        assert self.location is not None
+        if self._store is None:
+            self._store = open_store(self.location)
+        return self._store
+
+    def _remote_call(self, what: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except JournalError:
+            raise
+        except RevokeError as err:
+            raise JournalError(
+                f"cannot {what} the journal {self.location}: {err.message}",
+                hint="check the bucket or table and this role's permissions "
+                "(deploy/template.yaml lists them); then `revoke journal reconcile`",
+            ) from None
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -231,6 +265,9 @@ class Journal:
         Refuses a device, FIFO or folder, and an existing file that is not a journal
         (exit 2, one line): records must not go into something that is not kept, or
         into a file of somebody else's."""
+        if self.location is not None:
+            self._remote_call("read", lambda: self._remote().check_usable())
+            return
         try:
             refuse_special(self.path)
         except NotARegularFile as err:
@@ -245,7 +282,13 @@ class Journal:
             raise self._refused(f"{folder} is not a folder this user can write")
 
     def check_writable(self) -> None:
-        """Fail before any change when the journal cannot take a record (evidence first)."""
+        """Fail before any change when the journal cannot take a record (evidence first).
+
+        A remote store is checked without writing (an Object Lock bucket keeps anything
+        put in it): it exists and this caller can read it."""
+        if self.location is not None:
+            self._remote_call("read", lambda: self._remote().check_usable())
+            return
         fd = self._open()
         os.close(fd)
 
@@ -277,7 +320,7 @@ class Journal:
         # queued; batches fell to two records and the fsyncs to half the records
         # (tests/state/test_journal_concurrency.py failed 4 runs in 10).
         pending = _Pending(body)
-        key = str(self.path.resolve())
+        key = str(self.location) if self.location else str(self.path.resolve())
         with _commit:
             state = _files.setdefault(key, _Commits())
             state.queue.append(pending)
@@ -305,6 +348,9 @@ class Journal:
 
     def _write_batch(self, bodies: list[dict[str, Any]]) -> None:
         """Chain, write and fsync records, in order, under the file lock."""
+        if self.location is not None:
+            self._remote_call("write", lambda: self._write_remote(bodies))
+            return
         fd = self._open()
         try:
             _lock(fd)
@@ -335,6 +381,30 @@ class Journal:
                 _unlock(fd)
         finally:
             os.close(fd)
+
+    def _write_remote(self, bodies: list[dict[str, Any]]) -> None:
+        """Chain and store records one by one, each at the next free sequence number; a
+        record another writer got in first is re-read and this record chained after it."""
+        store = self._remote()
+        last = _parse_record(store.last() or b"")
+        races = 0
+        for body in bodies:
+            while True:
+                body["seq"] = int(last.get("seq", 0)) + 1 if last else 1
+                body["prev"] = last["hash"] if last else GENESIS
+                body["hash"] = record_hash(body)
+                line = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
+                if store.put_new(body["seq"], line.encode("utf-8")):
+                    last = body
+                    break
+                races += 1
+                if races > _REMOTE_RACES:
+                    raise JournalError(
+                        f"cannot write the journal {self.location}: {races} other writers "
+                        "took the next record first; nothing of this record was stored",
+                        hint="run again; `revoke journal reconcile` journals what was done",
+                    )
+                last = _parse_record(store.last() or b"")
 
     def _open(self) -> int:
         try:
@@ -382,10 +452,16 @@ class Journal:
     # -- reading ---------------------------------------------------------------------------
 
     def exists(self) -> bool:
+        if self.location is not None:
+            return bool(self.scan().records)
         return self.path.is_file()
 
     def scan(self) -> Scan:
         """Read every line, check every hash and link. Never raises for bad content."""
+        if self.location is not None:
+            store = self._remote()
+            found = self._remote_call("read", store.read_all)
+            return _scan_bytes(b"".join(item.rstrip(b"\n") + b"\n" for item in found))
         try:
             refuse_special(self.path)
             raw = self.path.read_bytes()
@@ -461,7 +537,12 @@ class Journal:
         (the next record links past it), whereas a record edited into invalid JSON broke
         it; that is tampering, refused, and the file is left alone. Works in place under
         the file lock, so the inode, mode and owner stay and no writer races it.
+
+        A remote journal has nothing to repair: each record is one object (item), stored
+        whole or not at all.
         """
+        if self.location is not None:
+            return Repair()
         fd = self._open_existing()
         try:
             _lock(fd)
