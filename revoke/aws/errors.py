@@ -1,7 +1,9 @@
 """Turn botocore's exceptions into the product's errors, each with an exit code and a hint.
 
-Messages never include secrets: botocore's error texts name key IDs at most, and we add
-only the principal and the AWS error code.
+Messages never include secrets: text that came from outside (an AWS error message, a
+credential_process's stderr, a proxy's page) is folded into one line and passed through
+revoke.core.scrub, which takes out the secrets this process holds and anything shaped
+like one.
 """
 
 from __future__ import annotations
@@ -9,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from revoke.errors import AwsFailure, NoCredentials, RevokeError
+from revoke.core.scrub import scrub
+from revoke.errors import AwsFailure, BadInput, NoCredentials, RevokeError
+
+# Longest excerpt of outside text a one-line error quotes.
+MAX_QUOTED = 300
 
 # Error codes that mean "these credentials are not usable", not "AWS refused the action".
 CREDENTIAL_CODES = {
@@ -32,23 +38,74 @@ def error_code(err: BaseException) -> str | None:
 
 
 def error_message(err: BaseException) -> str:
+    """AWS's words for an error, scrubbed: every caller that echoes them gets them here."""
     response = getattr(err, "response", None)
     if isinstance(response, dict):
         message = response.get("Error", {}).get("Message")
         if message:
-            return str(message)
-    return str(err)
+            return scrub(str(message))
+    return scrub(str(err))
+
+
+def one_line(text: str, limit: int = MAX_QUOTED) -> str:
+    """Outside text as one scrubbed line: whitespace folded, at most `limit` characters."""
+    folded = " ".join(scrub(str(text)).split())
+    return folded if len(folded) <= limit else folded[: limit - 3].rstrip() + "..."
 
 
 def translate_exception(err: BaseException, *, context: str | None = None) -> RevokeError | None:
     """The product error for a botocore/boto3 exception, or None if it is not one."""
     if isinstance(err, RevokeError):
         return err
+    translated = _translate(err, context)
+    if translated is not None:
+        translated.message = one_line(translated.message, limit=MAX_QUOTED + 200)
+        if translated.hint:
+            translated.hint = scrub(translated.hint)
+    return translated
+
+
+def _translate(err: BaseException, context: str | None) -> RevokeError | None:
     try:
         import botocore.exceptions as bce
+        from botocore.parsers import ResponseParserError
     except ImportError:  # pragma: no cover - boto3 is a dependency
         return None
     where = f"{context}: " if context else ""
+    if isinstance(err, ResponseParserError):
+        # Truncated XML, a JSON body where XML belongs, an error page botocore cannot read.
+        # Its text quotes the raw body: not repeated (one line, and it may hold anything).
+        return AwsFailure(
+            f"{where}the endpoint's answer is not a well-formed AWS response "
+            "(botocore could not parse it)",
+            code="MalformedResponse",
+            hint="check --endpoint-url / AWS_ENDPOINT_URL and any proxy in between "
+            "(HTTPS_PROXY); --debug shows the answer",
+        )
+    if isinstance(err, bce.CredentialRetrievalError):
+        # A failing credential_process (or SSO, container, metadata provider): its own words,
+        # which may be anything that program printed on stderr, so scrubbed.
+        said = one_line(getattr(err, "kwargs", {}).get("error_msg") or str(err))
+        provider = getattr(err, "kwargs", {}).get("provider") or "a credential provider"
+        if provider == "custom-process":
+            provider = "the profile's credential_process"
+        return NoCredentials(
+            f"{where}{provider} failed: {said or '(it printed nothing)'}",
+            hint="run it by hand to see why (https://docs.aws.amazon.com/sdkref/latest/"
+            "guide/feature-process-credentials.html)",
+        )
+    if isinstance(err, (bce.ReadTimeoutError, bce.ConnectTimeoutError)):
+        return AwsFailure(
+            f"{where}the AWS endpoint did not answer in time ({type(err).__name__})",
+            code="Timeout",
+            hint="check --endpoint-url / AWS_ENDPOINT_URL and the network; --timeout sets "
+            "how long to wait",
+        )
+    if isinstance(err, ValueError) and str(err).startswith("Invalid endpoint"):
+        return BadInput(
+            f"{where}{err}",
+            hint="give --endpoint-url (or AWS_ENDPOINT_URL) as http(s)://host[:port]",
+        )
     if isinstance(err, bce.ClientError):
         code = error_code(err) or "Unknown"
         message = error_message(err)
@@ -86,8 +143,6 @@ def translate_exception(err: BaseException, *, context: str | None = None) -> Re
             hint="check --endpoint-url / AWS_ENDPOINT_URL and the network",
         )
     if isinstance(err, bce.ParamValidationError):
-        from revoke.errors import BadInput
-
         return BadInput(f"{where}{err}")
     if isinstance(err, bce.BotoCoreError):
         return AwsFailure(f"{where}{err}", code=type(err).__name__)

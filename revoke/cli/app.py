@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 from revoke import __version__
 from revoke.cli import fastparams
 from revoke.cli.context import OUTPUT_FORMATS, Globals, cli_context, default_journal_path
-from revoke.errors import ExitCode, RevokeError
+from revoke.errors import BadInput, ExitCode, RevokeError
 
 # Command modules, in the order their commands appear in `revoke --help`.
 COMMAND_MODULES = [
@@ -52,9 +52,38 @@ def _is_cli_signal(err: BaseException) -> bool:
 
 
 def report_error(err: RevokeError) -> None:
-    typer.echo(f"revoke: error: {err.message}", err=True)
+    """The one place errors are printed: scrubbed of every secret the process holds."""
+    from revoke.core.scrub import scrub
+
+    typer.echo(f"revoke: error: {scrub(err.message)}", err=True)
     if err.hint:
-        typer.echo(f"  hint: {err.hint}", err=True)
+        typer.echo(f"  hint: {scrub(err.hint)}", err=True)
+
+
+# What a shell reports for a writer killed by SIGPIPE (`revoke ... | head` under pipefail).
+BROKEN_PIPE_EXIT = 141
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (`| head -c1`): stop writing to it, say nothing.
+
+    stdout is pointed at /dev/null so the interpreter's last flush finds nowhere to fail
+    (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file descriptor (CliRunner)
+        pass
+
+
+def _is_broken_pipe(err: BaseException) -> bool:
+    import errno
+
+    return isinstance(err, BrokenPipeError) or (
+        isinstance(err, OSError) and err.errno == errno.EPIPE
+    )
 
 
 class RevokeGroup(TyperGroup):
@@ -76,6 +105,9 @@ class RevokeGroup(TyperGroup):
             typer.echo("revoke: interrupted", err=True)
             raise typer.Exit(130) from None
         except Exception as err:  # noqa: BLE001 - the boundary: no traceback for users
+            if _is_broken_pipe(err):
+                _quiet_broken_pipe()
+                raise typer.Exit(BROKEN_PIPE_EXIT) from None
             if _is_cli_signal(err) or _debug_enabled(ctx):
                 raise
             from revoke.aws.errors import translate_exception
@@ -142,6 +174,14 @@ def _globals(
         help="Audit journal file. Default: $XDG_STATE_HOME/revoke/journal.jsonl.",
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        envvar="REVOKE_TIMEOUT",
+        metavar="SECONDS",
+        help="Deadline for the whole run: every AWS call and credential_process stops "
+        "waiting when it passes (exit 254). Also caps each call's connect/read timeout.",
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
@@ -153,15 +193,64 @@ def _globals(
         raise typer.BadParameter(
             f"{output!r} is not one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output"
         )
+    if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
+        raise BadInput(
+            f"--timeout {timeout:g} is not a number of seconds between 0 and {MAX_TIMEOUT:,}",
+            hint="for example --timeout 60",
+        )
+    endpoint_url = check_endpoint_url(endpoint_url or None)
+    _remember_environment_secrets()
+    from revoke.aws.deadline import start_run
+
+    start_run(timeout)
     ctx.obj = cli_context(
+        timeout=timeout,
         profile=profile,
         region=region,
-        endpoint_url=endpoint_url or None,
+        endpoint_url=endpoint_url,
         output=output,
         journal_path=journal or default_journal_path(),
         yes=yes,
         debug=debug,
         stdin_isatty=stdin_is_terminal(),
+    )
+
+
+MAX_TIMEOUT = 86_400  # a day: longer than any run, short of overflowing a socket timeout
+
+
+def check_endpoint_url(url: str | None) -> str | None:
+    """`--endpoint-url` / AWS_ENDPOINT_URL as http(s)://host[:port][/path], or one-line BadInput.
+
+    botocore would only refuse it when the first client is made, as a ValueError.
+    """
+    if url is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it validates it
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput(
+            f"--endpoint-url {url!r} is not a URL",
+            hint="give it as http(s)://host[:port], for example http://127.0.0.1:5000 "
+            "(https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html)",
+        )
+    return url
+
+
+def _remember_environment_secrets() -> None:
+    """The secrets the environment gives this process, so no message echoes them."""
+    from revoke.core import scrub
+
+    scrub.remember(
+        *(
+            os.environ.get(name)
+            for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+        )
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 
+from revoke.core.scrub import scrub
 from revoke.ops.context import OUTPUT_FORMATS, RunContext
 from revoke.state.paths import default_journal_path, default_state_dir
 
@@ -29,12 +30,23 @@ __all__ = [
 ]
 
 
+# SIGINT's exit code (DESIGN.md, "Exit codes"), for Ctrl-C or end of input at the prompt.
+PROMPT_INTERRUPTED_EXIT = 130
+
+
 def _tell(message: str) -> None:
-    typer.echo(message, err=True)
+    # Warnings and narration quote AWS's words too: scrubbed like errors.
+    typer.echo(scrub(message), err=True)
 
 
 def _ask(question: str) -> bool:
-    return bool(typer.confirm(question, default=False, err=True))
+    """The confirmation prompt. Ctrl-C or end of input there changes nothing: exit 130."""
+    try:
+        return bool(typer.confirm(question, default=False, err=True))
+    except (typer.Abort, KeyboardInterrupt, EOFError):
+        typer.echo("", err=True)  # the prompt left the cursor on its line
+        typer.echo("revoke: stopped at the prompt: nothing was changed", err=True)
+        raise typer.Exit(PROMPT_INTERRUPTED_EXIT) from None
 
 
 def cli_context(**options: Any) -> RunContext:

@@ -48,6 +48,8 @@ class RunContext:
     yes: bool = False
     debug: bool = False
     stdin_isatty: bool = False
+    # --timeout: the run's deadline for every AWS call and credential_process (None: none).
+    timeout: float | None = None
     # The clock every cutoff ("now", "-2h") is read against: a test fixes it.
     clock: Callable[[], datetime] = field(default=utc_now, repr=False)
     # Narration for people (stderr, never stdout) and the yes/no question of a person at a
@@ -62,7 +64,10 @@ class RunContext:
             from revoke.aws.session import AwsSession
 
             self._aws = AwsSession(
-                profile=self.profile, region=self.region, endpoint_url=self.endpoint_url
+                profile=self.profile,
+                region=self.region,
+                endpoint_url=self.endpoint_url,
+                timeout=self.timeout,
             )
         return self._aws
 
