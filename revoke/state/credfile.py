@@ -7,14 +7,23 @@ to a temporary file in the same folder, created with mode 0600, fsynced, then
 `os.replace`d over the old one (STYLE.md practice 4), so a crash or a full disk leaves the
 old file or the new one, never half of each, and the secret is never readable by others,
 not even for a moment.
+
+Concurrent writers (a dozen `revoke token issue --write-profile` at once, or revoke and
+`aws configure`) each read, change and replace the whole file, so the last replace would
+win and the others' profiles vanish while each said "written". Every write therefore holds
+an exclusive `fcntl` lock on a lock file beside the credentials file (`credentials.lock`,
+mode 0600) from its read to its replace. The lock file is never replaced, so every writer
+locks the same inode; tools that do not take the lock are not serialised.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,12 +238,42 @@ def atomic_write(path: Path, text: str, *, mode: int = 0o600) -> None:
         os.close(dir_fd)
 
 
+def lock_path(path: Path) -> Path:
+    """The lock file of a credentials file: beside the file it guards (its real path)."""
+    target = Path(os.path.realpath(path))
+    return target.with_name(target.name + ".lock")
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the exclusive write lock of the credentials file at `path` (blocking)."""
+    guard = lock_path(path)
+    guard.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(guard, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def write_profile(
     path: Path, profile: str, values: Mapping[str, str], *, force: bool = False
 ) -> ProfileWrite:
     """Set `[profile]` in the credentials file at `path`. Refuses to overwrite long-term keys
     unless `force`: losing a user's only copy of its access key is not undoable."""
     check_profile_name(profile)
+    try:
+        with locked(path):
+            return _write_profile_locked(path, profile, values, force=force)
+    except OSError as err:  # the lock file itself could not be made or locked
+        raise BadInput(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def _write_profile_locked(
+    path: Path, profile: str, values: Mapping[str, str], *, force: bool
+) -> ProfileWrite:
+    """Read, change, replace: the caller holds the lock, so nobody replaces it meanwhile."""
     created = not path.exists()
     try:
         text = "" if created else _read_exact(path)

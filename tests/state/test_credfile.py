@@ -172,7 +172,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path: Path, mon
     with pytest.raises(BadInput, match="No space left on device"):
         credfile.write_profile(path, "incident", TOKEN)
     assert path.read_text() == EXISTING
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["credentials"]
+    # No temp file left; the (empty) lock file stays, as every writer must lock one inode.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["credentials", "credentials.lock"]
 
 
 def test_a_symlinked_credentials_file_keeps_its_link(tmp_path: Path) -> None:
@@ -205,3 +206,74 @@ def test_config_profiles_that_win_over_the_credentials_file_are_named(tmp_path: 
     assert warning and "role_arn" in warning
     assert credfile.precedence_warning(config, "other") is None
     assert credfile.precedence_warning(tmp_path / "missing", "incident") is None
+
+
+WRITERS = 12
+
+
+def _write_after(start: object, path: str, profile: str) -> None:
+    start.wait()  # type: ignore[attr-defined]
+    credfile.write_profile(Path(path), profile, TOKEN)
+
+
+def _profiles(path: Path) -> list[str]:
+    text = path.read_text()
+    return sorted(
+        name
+        for name in (f"writer-{n}" for n in range(WRITERS))
+        if credfile.read_profile_text(text, name) == TOKEN
+    )
+
+
+def test_twelve_concurrent_threads_lose_no_profile(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "credentials"
+    path.write_text(EXISTING)
+    start = threading.Event()
+    threads = [
+        threading.Thread(target=_write_after, args=(start, str(path), f"writer-{n}"))
+        for n in range(WRITERS)
+    ]
+    for thread in threads:
+        thread.start()
+    start.set()  # all released at once
+    for thread in threads:
+        thread.join()
+    assert _profiles(path) == sorted(f"writer-{n}" for n in range(WRITERS))
+    assert path.read_text().startswith(EXISTING)  # the others' lines kept as they were
+    assert mode(path) == 0o600
+
+
+def test_twelve_concurrent_processes_lose_no_profile(tmp_path: Path) -> None:
+    # As twelve `revoke token issue --write-profile` do: separate processes, one event.
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    path = tmp_path / "credentials"
+    path.write_text(EXISTING)
+    start = context.Event()
+    writers = [
+        context.Process(target=_write_after, args=(start, str(path), f"writer-{n}"))
+        for n in range(WRITERS)
+    ]
+    for writer in writers:
+        writer.start()
+    start.set()
+    for writer in writers:
+        writer.join()
+    assert [writer.exitcode for writer in writers] == [0] * WRITERS
+    assert _profiles(path) == sorted(f"writer-{n}" for n in range(WRITERS))
+    assert not list(tmp_path.glob(".credentials.*.tmp"))
+
+
+def test_the_lock_file_is_private_and_beside_the_real_file(tmp_path: Path) -> None:
+    real = tmp_path / "dotfiles" / "credentials"
+    real.parent.mkdir()
+    real.write_text(EXISTING)
+    link = tmp_path / "credentials"
+    link.symlink_to(real)
+    credfile.write_profile(link, "incident", TOKEN)
+    guard = real.with_name("credentials.lock")
+    assert guard.exists() and mode(guard) == 0o600
+    assert link.is_symlink()
