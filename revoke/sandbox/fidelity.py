@@ -19,7 +19,8 @@ Deliberate differences from AWS, each because moto's usefulness depends on it:
 - trust policies are not evaluated: a caller allowed sts:AssumeRole may assume any role
   that exists. One that does not, in any account, is refused as AWS refuses it (moto
   would assume any ARN), and a session whose role was deleted is denied everything;
-- unsigned requests go to moto unchecked;
+- unsigned S3 and REST requests go to moto unchecked (unsigned query and JSON requests
+  are refused with MissingAuthenticationToken, responses.check_signed);
 - Organizations' CreateAccount gets what AWS gives it: OrganizationAccountAccessRole
   with AdministratorAccess (moto creates the role without a policy).
 - the credential report is built whenever it is fetched, and dated then (AWS rebuilds
@@ -48,7 +49,14 @@ from revoke.sandbox import sigv4
 from revoke.sandbox.authorize import authorize
 from revoke.sandbox.clock import SandboxClock
 from revoke.sandbox.cloudtrail import Trail
-from revoke.sandbox.iam import PUT_INLINE, check_inline_quota, simulate_principal_policy
+from revoke.sandbox.iam import (
+    PUT_INLINE,
+    USER_BOUNDARY_OPS,
+    check_inline_quota,
+    check_names,
+    simulate_principal_policy,
+    user_boundary,
+)
 from revoke.sandbox.paging import paginate
 from revoke.sandbox.principals import (
     Principal,
@@ -63,6 +71,7 @@ from revoke.sandbox.responses import (
     Reply,
     access_denied,
     aws_content_type,
+    check_signed,
     error_reply,
     expired_token,
     invalid_token,
@@ -77,8 +86,10 @@ from revoke.sandbox.sts import (
     LONG_TERM_ONLY,
     SESSION_STS_ALLOWED,
     check_assume_role,
+    federated_limits,
     get_access_key_info,
     get_caller_identity,
+    get_federation_token,
     get_session_token,
     record_assumed_role,
 )
@@ -109,6 +120,12 @@ _IMPLICIT_USER = frozenset(
 
 class FidelityLayer:
     """WSGI middleware in front of moto's DomainDispatcherApplication."""
+
+    # AWS refuses AssumeRole by the account root ("Roles may not be assumed by root
+    # accounts."); root *session* credentials are always refused. The sandbox's default
+    # credentials are its account root, and much of the suite assumes roles with them,
+    # so refusing the long-term root key too is opt-in until it moves to an IAM admin.
+    refuse_root_assume_role = False
 
     def __init__(
         self,
@@ -236,6 +253,10 @@ class FidelityLayer:
                 ):
                     req.add_form_param("UserName", session.name)
             authorize(req, principal, self.clock.now())
+            if service == "sts" and operation == "GetFederationToken":
+                return get_federation_token(req.params, principal, self.store, self.clock)
+        if service == "iam":
+            check_names(operation, req.params)  # moto takes any name
         if service == "sts" and operation == "GetAccessKeyInfo":
             answered = get_access_key_info(req.params, self.store)
             if answered is not None:
@@ -248,13 +269,18 @@ class FidelityLayer:
             return self.service_credentials.answer(operation, req.params, caller, self.clock.now())
         if service == "signin":  # moto has no AWS Sign-In
             return self.signin.answer(req.path, req.body, principal, self.clock.now())
+        if service == "iam" and operation in USER_BOUNDARY_OPS:  # moto has none for users
+            account = principal.account_id if principal else self.account_id
+            return user_boundary(operation, req.params, account)
         if service == "iam" and operation == "SimulatePrincipalPolicy":
             return simulate_principal_policy(req.params)
         if service == "iam" and operation in PUT_INLINE:
             account = principal.account_id if principal else self.account_id
             check_inline_quota(operation, req.params, account)
         if service == "sts" and operation in _ASSUME_ROLE:
-            seconds = check_assume_role(req.params, principal)
+            seconds = check_assume_role(
+                req.params, principal, refuse_root=self.refuse_root_assume_role
+            )
             reply = self._moto(req.environ)
             if reply.status == 200:
                 reply.replace_body(
@@ -279,7 +305,8 @@ class FidelityLayer:
             raise AwsError("IncompleteSignature", req.auth_problem)
         creds = req.creds
         if creds is None:
-            return None  # unsigned: moto's business
+            check_signed(req.protocol, req.operation)  # MissingAuthenticationToken
+            return None  # unsigned STS web identity / SAML, or S3 anonymous: moto's
         if creds.presign_expired(_real_now()):
             raise access_denied("Request has expired")
         key = creds.access_key_id
@@ -321,6 +348,7 @@ class FidelityLayer:
         if service == "sts" and operation in LONG_TERM_ONLY:
             # fact 3: "Cannot call GetSessionToken with session credentials"
             raise access_denied(f"Cannot call {operation} with session credentials")
+        federated_limits(session, service, operation)
         if not session.from_get_session_token:
             return
         if service == "iam" and not session.mfa:

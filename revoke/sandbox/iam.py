@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from revoke.sandbox.authorize import evaluate_sources
@@ -210,3 +211,79 @@ def simulate_principal_policy(params: dict[str, str]) -> Reply:
             )
     body = "<IsTruncated>false</IsTruncated><EvaluationResults>" + "".join(results)
     return query_reply("iam", "SimulatePrincipalPolicy", body + "</EvaluationResults>")
+
+
+# --- names IAM refuses --------------------------------------------------------------------
+
+# The members whose constraints the sandbox checks before moto (which checks none of them),
+# as botocore's IAM model states them (data/iam/2010-05-08/service-2.json: userNameType,
+# roleNameType, pathType: length and pattern).
+NAMED_MEMBERS = {
+    "CreateUser": ("UserName", "Path"),
+    "CreateRole": ("RoleName", "Path"),
+}
+
+
+@lru_cache(maxsize=8)
+def _member_rules(operation: str) -> tuple[tuple[str, int | None, int | None, str | None], ...]:
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("iam").operation_model(operation)
+    input_shape = shape.input_shape
+    assert input_shape is not None  # CreateUser and CreateRole take input
+    members = input_shape.members
+    rules = []
+    for name in NAMED_MEMBERS[operation]:
+        meta = members[name].metadata
+        rules.append((name, meta.get("min"), meta.get("max"), meta.get("pattern")))
+    return tuple(rules)
+
+
+def check_names(operation: str | None, params: dict[str, str]) -> None:
+    """Refuse a CreateUser/CreateRole whose name or path IAM refuses, with AWS's (Coral's)
+    ValidationError: "1 validation error detected: Value 'a b' at 'userName' failed to
+    satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"."""
+    if operation not in NAMED_MEMBERS:
+        return
+    from revoke.sandbox.sts import validation_error
+
+    problems: list[str] = []
+    for name, low, high, pattern in _member_rules(operation):
+        value = params.get(name)
+        if value is None:
+            continue
+        member = name[0].lower() + name[1:]
+        head = f"Value '{value}' at '{member}' failed to satisfy constraint: Member must"
+        if low is not None and len(value) < low:
+            problems.append(f"{head} have length greater than or equal to {low}")
+        if high is not None and len(value) > high:
+            problems.append(f"{head} have length less than or equal to {high}")
+        if pattern is not None and not re.fullmatch(pattern, value, re.ASCII):
+            problems.append(f"{head} satisfy regular expression pattern: {pattern}")
+    if problems:
+        raise validation_error(problems)
+
+
+# --- users' permissions boundaries (moto 5.2.5 has no user boundaries at all) ----------------
+
+USER_BOUNDARY_OPS = frozenset({"PutUserPermissionsBoundary", "DeleteUserPermissionsBoundary"})
+
+
+def user_boundary(operation: str, params: dict[str, str], account_id: str) -> Reply:
+    """PutUserPermissionsBoundary / DeleteUserPermissionsBoundary (IAM API reference): the
+    boundary is kept on moto's user, so it goes when moto's state does, and
+    principals.boundary_for reads it as it reads a role's."""
+    from revoke.sandbox.principals import find_user, managed_policy_document
+
+    name = _required(params, "UserName", "userName")
+    user = find_user(account_id, name)
+    if user is None:
+        raise AwsError("NoSuchEntity", f"The user with name {name} cannot be found.", 404)
+    if operation == "DeleteUserPermissionsBoundary":
+        user.permissions_boundary_arn = None
+        return query_reply("iam", operation, "")
+    arn = _required(params, "PermissionsBoundary", "permissionsBoundary")
+    if managed_policy_document(account_id, arn) is None:
+        raise AwsError("NoSuchEntity", f"Policy {arn} does not exist or is not attachable.", 404)
+    user.permissions_boundary_arn = arn
+    return query_reply("iam", operation, "")

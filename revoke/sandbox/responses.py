@@ -79,6 +79,10 @@ _CODES: dict[str, dict[str, tuple[str, int | None, str | None]]] = {
         S3: ("SlowDown", 503, "Please reduce your request rate."),
     },
     "ValidationError": {JSON: ("ValidationException", 400, None)},
+    "MissingAuthenticationToken": {
+        JSON: ("MissingAuthenticationTokenException", 403, "Missing Authentication Token"),
+        REST_JSON: ("MissingAuthenticationTokenException", 403, "Missing Authentication Token"),
+    },
     "InternalFailure": {JSON: ("InternalFailure", 500, None)},
 }
 
@@ -237,3 +241,19 @@ def aws_content_type(reply: Reply, protocol: str) -> None:
     for index, (name, value) in enumerate(reply.headers):
         if name.lower() == "content-type" and value.lower().startswith("text/html"):
             reply.headers[index] = (name, "application/x-amz-json-1.1")
+
+
+# Operations AWS serves unsigned: the caller proves itself with the token it passes.
+UNSIGNED_OPERATIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+
+
+def check_signed(protocol: str, operation: str | None) -> None:
+    """Refuse an unsigned request as AWS does: `MissingAuthenticationToken: Request is
+    missing Authentication Token` (HTTP 403; AWS API references, "Common Errors":
+    "The request must contain either a valid (registered) AWS access key ID or X.509
+    certificate"). Not for the STS operations AWS serves unsigned, nor for S3 and other
+    REST requests, which the sandbox cannot tell apart from S3's anonymous access (AWS
+    answers those by the bucket's policy): those still go to moto."""
+    if protocol in (S3, REST_JSON) or operation in UNSIGNED_OPERATIONS:
+        return
+    raise AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)

@@ -5,20 +5,26 @@
   constraints of fact 2 (STS API reference, GetSessionToken; botocore
   data/sts/2011-06-15/service-2.json shapes durationSecondsType, tokenCodeType,
   serialNumberType).
-  MFA: a SerialNumber with a well-formed 6-digit TokenCode marks the session as
-  MFA-authenticated. The sandbox does NOT check the code against a TOTP secret or the
-  device against the user: any six digits pass.
+  MFA (mfa.py): the SerialNumber must be a device enabled for the calling user, and for a
+  virtual device the TokenCode the TOTP of its seed at the sandbox clock, not used before;
+  a hardware device's secret moto does not hold, so any six digits pass for it.
+- GetFederationToken is answered here too (moto hands out one fixed example key): a
+  session of kind "federated" bound to the calling user and to the session policy passed
+  (none passed: the session may do nothing, STS API reference, GetFederationToken).
 - GetCallerIdentity for sessions and root keys is answered here (moto does not know
   those keys); it is never denied (fact 13).
 - AssumeRole* is left to moto (it handles roles in any account) once the layer has
   validated the duration and found the role: moto would assume any ARN, AWS refuses a
-  role that does not exist (see `check_assume_role`). The layer then records the
-  returned key with its role (ARN and unique ID), session name, issue time (sandbox
-  clock), expiry and secret, and rewrites the Expiration to the sandbox clock.
+  role that does not exist (see `check_assume_role`), and refuses the account root
+  ("Roles may not be assumed by root accounts."). The layer then records the
+  returned key with its role (ARN and unique ID), session name, session policy (`Policy`,
+  `PolicyArns`), issue time (sandbox clock), expiry and secret, and rewrites the
+  Expiration to the sandbox clock.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parsing moto's own responses
 from datetime import timedelta
@@ -143,6 +149,99 @@ def _credentials_xml(record: SessionRecord) -> str:
     )
 
 
+def session_policy_of(params: dict[str, str]) -> tuple[str | None, tuple[str, ...]]:
+    """The inline session policy (`Policy`) and managed ones (`PolicyArns.member.N.arn`)
+    of an AssumeRole* or GetFederationToken request."""
+    pattern = re.compile(r"PolicyArns\.member\.(\d+)\.arn$")
+    arns = sorted(
+        (int(m.group(1)), value) for key, value in params.items() if (m := pattern.match(key))
+    )
+    return params.get("Policy") or None, tuple(value for _, value in arns)
+
+
+def _check_session_policy(text: str | None) -> None:
+    if text is None:
+        return
+    try:
+        parsed = json.loads(text)
+    except ValueError as err:
+        raise AwsError("MalformedPolicyDocument", f"Syntax errors in policy. {err}") from err
+    if not isinstance(parsed, dict):
+        raise AwsError("MalformedPolicyDocument", "Syntax errors in policy.")
+
+
+ROOT_ASSUME_ROLE_MESSAGE = "Roles may not be assumed by root accounts."
+_NULL_NAME = "Value null at 'name' failed to satisfy constraint: Member must not be null"
+_FEDERATED_NAME = re.compile(r"[\w+=,.@-]*")
+
+
+def get_federation_token(
+    params: dict[str, str], caller: Principal, store: TokenStore, clock: SandboxClock
+) -> Reply:
+    r"""GetFederationToken for a long-term caller (STS API reference): Name 2-32 characters
+    of [\w+=,.@-]; DurationSeconds 900-129,600, default 43,200, at most 3,600 for the root;
+    the session's permissions are the caller's policies narrowed by the session policy,
+    and with no session policy "the resulting federated user session has no permissions"."""
+    problems: list[str] = []
+    name = params.get("Name")
+    if name is None:
+        problems.append(_NULL_NAME)
+    else:
+        if len(name) < 2:
+            problems.append(_constraint(name, "name", "have length greater than or equal to 2"))
+        if len(name) > 32:
+            problems.append(_constraint(name, "name", "have length less than or equal to 32"))
+        if not _FEDERATED_NAME.fullmatch(name):
+            problems.append(
+                _constraint(name, "name", r"satisfy regular expression pattern: [\w+=,.@-]*")
+            )
+    requested = _duration(
+        params.get("DurationSeconds"), "durationSeconds", USER_MAX_SECONDS, problems
+    )
+    if problems:
+        raise validation_error(problems)
+    assert name is not None
+    policy, arns = session_policy_of(params)
+    _check_session_policy(policy)
+    if caller.kind == "root":
+        seconds = min(requested or ROOT_DEFAULT_SECONDS, ROOT_MAX_SECONDS)
+    else:
+        seconds = requested or USER_DEFAULT_SECONDS
+    now = clock.now()
+    arn = f"arn:aws:sts::{caller.account_id}:federated-user/{name}"
+    record = SessionRecord(
+        access_key_id=key_id_for_account("ASIA", caller.account_id),
+        secret_access_key=new_secret_access_key(),
+        session_token=new_session_token(),
+        kind="federated" if caller.kind == "user" else "root",
+        account_id=caller.account_id,
+        arn=arn if caller.kind == "user" else caller.arn,
+        user_id=f"{caller.account_id}:{name}" if caller.kind == "user" else caller.user_id,
+        name=caller.name,
+        issued_at=now,
+        expires_at=now + timedelta(seconds=seconds),
+        mfa=False,
+        session_name=name,
+        session_policy=policy,
+        session_policy_arns=arns,
+        has_session_policy=True,
+    )
+    store.add(record)
+    federated = xml_elements({"FederatedUserId": f"{caller.account_id}:{name}", "Arn": arn})
+    body = _credentials_xml(record) + f"<FederatedUser>{federated}</FederatedUser>"
+    return query_reply("sts", "GetFederationToken", body + "<PackedPolicySize>1</PackedPolicySize>")
+
+
+def federated_limits(record: SessionRecord, service: str | None, operation: str | None) -> None:
+    """What a GetFederationToken session cannot call (STS API reference,
+    GetFederationToken "Permissions"): "You cannot call any IAM operations using the AWS
+    CLI or the AWS API" and "any STS operations except GetCallerIdentity"."""
+    if record.kind != "federated":
+        return
+    if service == "iam" or (service == "sts" and operation != "GetCallerIdentity"):
+        raise access_denied(f"Cannot call {operation} with federated user credentials")
+
+
 def get_session_token(
     params: dict[str, str], caller: Principal, store: TokenStore, clock: SandboxClock
 ) -> tuple[Reply, SessionRecord]:
@@ -157,6 +256,10 @@ def get_session_token(
         raise validation_error(problems)
     if ("SerialNumber" in params) != ("TokenCode" in params):
         raise access_denied(_MFA_FAILED)
+    if mfa:
+        from revoke.sandbox.mfa import check_code
+
+        check_code(caller, params["SerialNumber"], params["TokenCode"], clock.now())
     if root:
         # A root request for more than an hour gets an hour (fact 1).
         seconds = min(requested or ROOT_DEFAULT_SECONDS, ROOT_MAX_SECONDS)
@@ -190,7 +293,9 @@ def get_caller_identity(principal: Principal) -> Reply:
     )
 
 
-def check_assume_role(params: dict[str, str], caller: Principal | None) -> int:
+def check_assume_role(
+    params: dict[str, str], caller: Principal | None, *, refuse_root: bool = True
+) -> int:
     """Check an AssumeRole* request before moto (which checks nothing); the seconds.
 
     The parameter constraints first ("validation error detected" comes before any
@@ -217,6 +322,9 @@ def check_assume_role(params: dict[str, str], caller: Principal | None) -> int:
     _mfa(params, problems)
     if problems:
         raise validation_error(problems)
+    if caller is not None and caller.kind == "root" and (refuse_root or caller.session):
+        raise access_denied(ROOT_ASSUME_ROLE_MESSAGE)
+    _check_session_policy(session_policy_of(params)[0])
     seconds = requested or ROLE_DEFAULT_SECONDS
     role_arn = params.get("RoleArn", "")
     role = find_role(role_arn)
@@ -278,6 +386,7 @@ def record_assumed_role(
     session_name = arn.rsplit("/", 1)[-1]
     now = clock.now()
     expires = now + timedelta(seconds=seconds)
+    policy, arns = session_policy_of(params)
     store.add(
         SessionRecord(
             access_key_id=key_id,
@@ -294,6 +403,9 @@ def record_assumed_role(
             role_arn=role_arn,
             session_name=session_name,
             role_id=role.id if role is not None else None,
+            session_policy=policy,
+            session_policy_arns=arns,
+            has_session_policy=policy is not None or bool(arns),
         )
     )
     return re.sub(

@@ -51,3 +51,29 @@ def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str, int]:
         response["Error"].get("Message", ""),
         response["ResponseMetadata"]["HTTPStatusCode"],
     )
+
+
+def virtual_mfa(sandbox: Sandbox, user: str = "alice") -> tuple[str, str]:
+    """A virtual MFA device enabled for `user`: (serial, Base32 seed). The two enabling
+    codes are the seed's at the sandbox clock, as an authenticator app would show them."""
+    from revoke.sandbox.mfa import totp
+
+    iam = sandbox.client("iam")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
+    seed = device["Base32StringSeed"]
+    seed = seed.decode() if isinstance(seed, bytes) else seed
+    now = sandbox.clock.now()
+    iam.enable_mfa_device(
+        UserName=user,
+        SerialNumber=device["SerialNumber"],
+        AuthenticationCode1=totp(seed, now, step_offset=-1),
+        AuthenticationCode2=totp(seed, now),
+    )
+    return device["SerialNumber"], seed
+
+
+def mfa_code(sandbox: Sandbox, seed: str, *, step_offset: int = 0) -> str:
+    """The device's one-time code now, by the sandbox clock (never the wall clock)."""
+    from revoke.sandbox.mfa import totp
+
+    return totp(seed, sandbox.clock.now(), step_offset=step_offset)

@@ -150,9 +150,15 @@ def test_json_protocol_denial(sandbox: Sandbox) -> None:
 
 
 def test_session_iam_calls_default_to_the_signing_user(sandbox: Sandbox) -> None:
-    creds = sandbox.client("sts", **make_user(sandbox)).get_session_token(
-        SerialNumber="GAHT12345678", TokenCode="654321"
-    )["Credentials"]
+    sts = sandbox.client("sts", **make_user(sandbox))
+    # A hardware device: moto holds no secret for it, so any six digits pass (mfa.py).
+    sandbox.client("iam").enable_mfa_device(
+        UserName="alice",
+        SerialNumber="GAHT12345678",
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+    creds = sts.get_session_token(SerialNumber="GAHT12345678", TokenCode="654321")["Credentials"]
     iam = sandbox.client("iam", **creds)
     assert iam.get_user()["User"]["UserName"] == "alice"
     assert len(iam.list_access_keys()["AccessKeyMetadata"]) == 1

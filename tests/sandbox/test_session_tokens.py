@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from revoke.sandbox import Sandbox
-from tests.sandbox.helpers import error_of, make_user
+from tests.sandbox.helpers import error_of, make_user, mfa_code, virtual_mfa
 
 NO_CLIENT_VALIDATION = Config(parameter_validation=False)
 ASIA = re.compile(r"^ASIA[A-Z2-7]{16}$")
@@ -121,11 +121,12 @@ def test_mfa_parameters_are_validated(sandbox: Sandbox, params: dict, expected: 
     assert expected in message
 
 
-def test_any_six_digits_pass_as_mfa(sandbox: Sandbox) -> None:
+def test_the_current_code_of_the_users_virtual_device_passes_as_mfa(sandbox: Sandbox) -> None:
     sts = sandbox.client("sts", **make_user(sandbox))
-    creds = sts.get_session_token(
-        SerialNumber="arn:aws:iam::123456789012:mfa/alice", TokenCode="000000"
-    )["Credentials"]
+    serial, seed = virtual_mfa(sandbox)
+    creds = sts.get_session_token(SerialNumber=serial, TokenCode=mfa_code(sandbox, seed))[
+        "Credentials"
+    ]
     assert sandbox.tokens.get(creds["AccessKeyId"]).mfa is True  # type: ignore[union-attr]
 
 
@@ -152,9 +153,11 @@ def test_session_without_mfa_cannot_call_iam(sandbox: Sandbox) -> None:
 
 
 def test_session_with_mfa_can_call_iam(sandbox: Sandbox) -> None:
-    creds = sandbox.client("sts", **make_user(sandbox)).get_session_token(
-        SerialNumber="arn:aws:iam::123456789012:mfa/alice", TokenCode="123456"
-    )["Credentials"]
+    sts = sandbox.client("sts", **make_user(sandbox))
+    serial, seed = virtual_mfa(sandbox)
+    creds = sts.get_session_token(SerialNumber=serial, TokenCode=mfa_code(sandbox, seed))[
+        "Credentials"
+    ]
     users = sandbox.client("iam", **creds).list_users()["Users"]
     assert [u["UserName"] for u in users] == ["alice"]
 
