@@ -189,3 +189,56 @@ def test_a_wrong_assume_role_name_fails_in_every_member_account(
         iam = member_client(sandbox, account, "iam")
         assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
     assert [r for r in journal(tmp_path) if r["action"] == "revoke"] == []
+
+
+def test_revoke_org_denies_an_old_member_session_and_spares_the_exempt_role(
+    sandbox: Sandbox, org: dict[str, Any], tmp_path: Path
+) -> None:
+    """Issue 17's "done when": the SCP `revoke org` attaches is enforced by the sandbox in a
+    member account (SCPs through the evaluator, level by level), so an old session there is
+    refused with AWS's SCP wording, while the exempt role's old session and a session issued
+    after the cutoff keep working, and the management account is untouched (fact 15)."""
+    prod = org["accounts"][0]
+    iam = member_client(sandbox, prod, "iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    for role in ("Worker", "BreakGlass"):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+        iam.put_role_policy(
+            RoleName=role,
+            PolicyName="all",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                }
+            ),
+        )
+
+    def session(role: str, name: str) -> dict[str, Any]:
+        return dict(
+            sandbox.client("sts").assume_role(
+                RoleArn=f"arn:aws:iam::{prod}:role/{role}", RoleSessionName=name
+            )["Credentials"]
+        )
+
+    old_worker, old_break_glass = session("Worker", "old"), session("BreakGlass", "old")
+    sandbox.client("s3", **old_worker).list_buckets()  # works before the revocation
+
+    break_glass = f"arn:aws:iam::{prod}:role/BreakGlass"
+    result = run_cli(
+        "--output", "json", "org", "--before", "now", "--exempt-principal", break_glass
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    (target,) = json_out(result)["targets"]
+    assert (target["status"], target["verification"]["status"]) == ("applied", "verified")
+
+    with pytest.raises(Exception) as refused:
+        sandbox.client("s3", **old_worker).list_buckets()
+    message = str(refused.value)
+    assert f"arn:aws:sts::{prod}:assumed-role/Worker/old" in message
+    assert "with an explicit deny in a service control policy" in message
+    sandbox.client("s3", **old_break_glass).list_buckets()  # exempt: spared
+
+    sandbox.clock.advance(2)  # a session issued after the cutoff is not touched
+    sandbox.client("s3", **session("Worker", "fresh")).list_buckets()
+    sandbox.client("s3").list_buckets()  # no SCP affects the management account
