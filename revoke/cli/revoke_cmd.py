@@ -12,7 +12,7 @@ from revoke.cli import fanout_cmd
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
 from revoke.core.names import TargetName, parse_target, read_names_file
-from revoke.core.output import DECLINED, TARGET_COLUMNS, target_rows
+from revoke.core.output import DECLINED, TARGET_COLUMNS, residual_lines, target_rows
 from revoke.core.timeparse import parse_cutoff
 from revoke.errors import BadInput
 from revoke.ops.inputs import read_text_argument
@@ -126,6 +126,8 @@ def run_revocation(
     # What was asked for, also when nothing needed changing or the prompt was declined.
     result.dry_run = dry_run
     if dry_run or not result.changes:
+        if not dry_run:  # nothing to write: what is still open is still worth saying
+            pipeline.report_residual(result)
         _finish(g, result)
         return
     from revoke.ops.containment import describe_containment
@@ -158,6 +160,8 @@ def _finish(g: Globals, result: object) -> None:
         for t in result.targets:
             for step in t.containment:
                 typer.echo(f"{t.kind} {t.name}: {step_summary(step)}")
+        for line in residual_lines(payload):
+            typer.echo(line)
     if g.output == "table" and result.dry_run:
         documents = {
             json.dumps(t.policy_document, indent=2)

@@ -8,6 +8,10 @@ session; the command line asks the responder between `plan` and `apply`.
 One pipeline is one account: one IAM gateway on that account's session, one caller
 identity (who the journal says acted), one recorder (evidence first, containment steps,
 one journal record per change).
+
+Every run that wrote ends with the residual report of each target it contained
+(`report_residual`): the deny closes sessions, not access keys, passwords or the other
+long-term credentials, and the responder must hear that from the run, not the attacker.
 """
 
 from __future__ import annotations
@@ -25,6 +29,16 @@ if TYPE_CHECKING:
     from revoke.aws.probe import Probe
     from revoke.aws.session import AwsSession
     from revoke.ops.context import RunContext
+
+# Per-target residual reads are about ten IAM calls each (revoke.ops.residual.report_for):
+# for a handful of targets a second or two. Beyond it the run skips them and says which
+# command reports. Not the account-wide read of `residual --all`: its credential report is
+# IAM's copy of up to four hours ago ("If the report was generated in the last four hours,
+# the API call uses the most recent report", https://repost.aws/knowledge-center/config-credential-report),
+# so right after this run deactivated keys or removed passwords it would call them open;
+# and it covers users only, without SSH keys or MFA devices (revoke.ops.residual).
+RESIDUAL_TARGET_LIMIT = 5
+RESIDUAL_WORKERS = 4
 
 
 @dataclass
@@ -127,6 +141,54 @@ class Pipeline:
 
             verify_run(self.ctx, self.gateway, result, probe=r.probe, deadline=r.deadline)
             self.recorder.record_verification(result)
+        if result.stopped is None:
+            self.report_residual(result)
+        return result
+
+    def report_residual(self, result: RunResult) -> RunResult:
+        """What each target contained still holds open (`result.residual`, one report per
+        applied or unchanged target; failed ones have none), with one warning per target
+        that has an open or unchecked path. Read-only, and never the run's exit code: the
+        deny did what it says; the open paths are other credentials, each named with the
+        command that closes it (`revoke residual` exits 3 for them)."""
+        from revoke.core.plan import STATUS_APPLIED, STATUS_UNCHANGED
+        from revoke.errors import RevokeError
+
+        contained = [t for t in result.targets if t.status in (STATUS_APPLIED, STATUS_UNCHANGED)]
+        if len(contained) > RESIDUAL_TARGET_LIMIT:
+            kinds = sorted({t.kind for t in contained})
+            result.warnings.append(
+                f"residual report skipped for {len(contained)} targets (more than "
+                f"{RESIDUAL_TARGET_LIMIT}, to keep a bulk run fast): "
+                + ("`revoke residual --all` for every user, " if "user" in kinds else "")
+                + f"`revoke residual {'|'.join(kinds)} NAME` for one"
+            )
+            return result
+        from revoke.ops.pool import map_bounded
+        from revoke.ops.residual import report_for
+
+        def read(target: Any) -> tuple[Any, Any]:
+            try:
+                report = report_for(self.ctx, self.gateway, target.kind, target.name, result.cutoff)
+            except RevokeError as err:
+                return target, err
+            except Exception as err:  # noqa: BLE001 - the containment is done; say, go on
+                return target, RevokeError(f"the read failed: {type(err).__name__}")
+            return target, report
+
+        reports = []
+        for target, report in map_bounded(read, contained, RESIDUAL_WORKERS):
+            command = f"revoke residual {target.kind} {target.name}"
+            if isinstance(report, RevokeError):
+                result.warnings.append(
+                    f"{target.kind} {target.name}: the residual report could not be read "
+                    f"({report.message}): {command}"
+                )
+                continue
+            reports.append(report.to_json())
+            if line := residual_warning(report, command):
+                result.warnings.append(line)
+        result.residual = reports
         return result
 
     def reconcile_dangling(self) -> list[str]:
@@ -140,3 +202,22 @@ class Pipeline:
     def journalled(self) -> int:
         """How many changes this pipeline journalled."""
         return len(self.recorder.written)
+
+
+def residual_warning(report: Any, command: str) -> str | None:
+    """One line naming what is still open (and what could not be checked), and the
+    command that says how to close each; None when nothing is."""
+    opened, unchecked = report.open, report.unchecked
+    if not opened and not unchecked:
+        return None
+    said = []
+    if opened:
+        said.append(
+            f"{len(opened)} credential path(s) still open ({', '.join(p.path for p in opened)})"
+        )
+    if unchecked:
+        said.append(f"{len(unchecked)} not checked ({', '.join(p.path for p in unchecked)})")
+    return (
+        f"{report.kind} {report.name}: {' and '.join(said)}: the deny does not close them; "
+        f"`{command}` names the command that closes each"
+    )

@@ -52,6 +52,10 @@ def _attempt(found: PrincipalCredentials, path: str, read: Callable[[], Any]) ->
         found.unavailable[path] = err.reason
     except RevokeError as err:
         found.unavailable[path] = err.message
+    except Exception as err:  # noqa: BLE001 - a read that broke is a path not checked
+        # Fail safe: the path is reported cannot-be-checked-here (never "nothing open"),
+        # and a containment run that ends with this report is not failed by it.
+        found.unavailable[path] = f"the read failed: {type(err).__name__}"
     return False, None
 
 

@@ -58,6 +58,10 @@ class RunResult:
     journal_failed: bool = False
     # One line per change in force in AWS whose outcome record is not in the journal.
     unjournalled: list[str] = field(default_factory=list)
+    # The residual report of each target contained (revoke.ops.residual.report_for(...)
+    # .to_json(), set by revoke.ops.pipeline); None when the run read none (a dry run,
+    # --offline, a declined prompt, a stopped or a bulk run: its warnings say which).
+    residual: list[dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +70,7 @@ class RunResult:
             "cutoff": self.cutoff,
             **self.details,
             "targets": [t.to_json() for t in self.targets],
+            **({"residual": self.residual} if self.action == "revoke" else {}),
             "warnings": self.warnings
             + [w for t in self.targets for w in t.warnings]
             + self._stop_warnings(),
