@@ -76,6 +76,37 @@ def _optional(operation: str, read: Callable[[], Any]) -> Any:
             raise Unavailable(f"botocore has no model for {operation}") from err
 
 
+def _keep_endpoint(endpoint_url: str) -> Callable[..., None]:
+    """A `before-call.signin` handler sending the request to `endpoint_url`: botocore's
+    signin endpoint rules resolve the control-plane operations (ListSessions,
+    BatchRevokeSessions: static context parameter IsControlPlane=true) to
+    `https://signin.{Region}.api.aws` before looking at the Endpoint parameter, so
+    `--endpoint-url` / AWS_ENDPOINT_URL would be ignored for them. Rewritten before
+    signing, so the signature matches."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    target = urlsplit(endpoint_url)
+
+    def handler(params: dict[str, Any], **_: Any) -> None:
+        url = urlsplit(params["url"])
+        params["url"] = urlunsplit((target.scheme, target.netloc, url.path, url.query, ""))
+
+    return handler
+
+
+_SIGNIN_PINNED: set[int] = set()
+
+
+def signin_client(session: AwsSession, *, attempts: int = OPTIONAL_ATTEMPTS) -> Any:
+    """The `signin` client, held to the session's endpoint URL when one is set."""
+    client = session.client("signin", attempts=attempts)
+    endpoint = getattr(session, "endpoint_url", None)
+    if endpoint and id(client) not in _SIGNIN_PINNED:
+        client.meta.events.register("before-call.signin", _keep_endpoint(endpoint))
+        _SIGNIN_PINNED.add(id(client))
+    return client
+
+
 class CredentialReader:
     """Per-principal and account-wide credential reads over one AwsSession."""
 
@@ -234,7 +265,7 @@ class CredentialReader:
         Reference https://docs.aws.amazon.com/IAM/latest/UserGuide/list_awssignin.html)."""
 
         def read() -> list[dict[str, Any]]:
-            client = self.session.client("signin", attempts=OPTIONAL_ATTEMPTS)
+            client = signin_client(self.session)
             pages = client.get_paginator("list_sessions").paginate(principalArn=principal_arn)
             return [
                 {

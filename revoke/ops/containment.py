@@ -24,12 +24,22 @@ A containment step is a dict:
     {"action": "delete_login_profile", "login_profile_created",
      "password_reset_required", "result", "at"?, "error"?}
     {"action": "reactivate_key", "access_key_id", "result", ...}        (lift)
+Issue 15, each deactivating, never deleting, the evidence in the step itself:
+    {"action": "deactivate_service_credential" | "deactivate_ssh_key" |
+     "deactivate_certificate", "credential_id", "status_before", "created"?, "service"?,
+     "service_user_name"?, "result", ...}   (lift: "reactivate_...")
+    {"action": "deactivate_mfa_device", "serial_number", "enabled", "result", ...}
+    {"action": "revoke_signin_sessions", "principal_arn", "sessions": [{"arn", "issued",
+     "expires"}] (at most five: one BatchRevokeSessions call), "not_revoked"?, "result"}
+    {"action": "lock_trust", "trust_before", "trust_after", "exempt", "result", ...}
+                                                    (role; lift: "restore_trust")
 `result`: "planned" -> "done" | "failed" | "already_done".
 No step ever holds a secret: IAM returns neither secret keys nor passwords on these calls.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -59,6 +69,7 @@ from revoke.state.journal import (
 )
 
 if TYPE_CHECKING:
+    from revoke.aws.containment_calls import ContainmentCalls
     from revoke.aws.iam import IamGateway
 
 
@@ -72,6 +83,56 @@ class VerifiedRun(Protocol):
 DEACTIVATE_KEY = "deactivate_key"
 DELETE_LOGIN_PROFILE = "delete_login_profile"
 REACTIVATE_KEY = "reactivate_key"
+DEACTIVATE_SERVICE_CREDENTIAL = "deactivate_service_credential"
+DEACTIVATE_SSH_KEY = "deactivate_ssh_key"
+DEACTIVATE_CERTIFICATE = "deactivate_certificate"
+REACTIVATE_SERVICE_CREDENTIAL = "reactivate_service_credential"
+REACTIVATE_SSH_KEY = "reactivate_ssh_key"
+REACTIVATE_CERTIFICATE = "reactivate_certificate"
+DEACTIVATE_MFA_DEVICE = "deactivate_mfa_device"
+REVOKE_SIGNIN_SESSIONS = "revoke_signin_sessions"
+LOCK_TRUST = "lock_trust"
+RESTORE_TRUST = "restore_trust"
+
+
+@dataclass(frozen=True)
+class StatusKind:
+    """A long-term credential with an Active/Inactive status: deactivated by revoke,
+    reactivated by lift (AWS-FACTS 24)."""
+
+    what: str  # for people
+    listing: str  # the evidence key, and the ContainmentCalls read
+    setter: str  # the ContainmentCalls write
+    reactivate: str  # lift's action
+
+
+STATUS_KINDS: dict[str, StatusKind] = {
+    DEACTIVATE_SERVICE_CREDENTIAL: StatusKind(
+        "service-specific credential",
+        "service_credentials",
+        "set_service_credential_status",
+        REACTIVATE_SERVICE_CREDENTIAL,
+    ),
+    DEACTIVATE_SSH_KEY: StatusKind(
+        "SSH public key", "ssh_keys", "set_ssh_key_status", REACTIVATE_SSH_KEY
+    ),
+    DEACTIVATE_CERTIFICATE: StatusKind(
+        "signing certificate", "certificates", "set_certificate_status", REACTIVATE_CERTIFICATE
+    ),
+}
+REACTIVATIONS = {k.reactivate: action for action, k in STATUS_KINDS.items()}
+# The Sid of the statement `--lock-trust` adds; lift removes exactly that statement.
+LOCK_TRUST_SID = "RevokeLockTrust"
+# Every way into a role's sessions through its trust policy (IAM User Guide,
+# id_roles_update-role-trust-policy; sts:TagSession and sts:SetSourceIdentity are asked
+# for in the same request as the assume).
+LOCK_TRUST_ACTIONS = [
+    "sts:AssumeRole",
+    "sts:AssumeRoleWithSAML",
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:TagSession",
+    "sts:SetSourceIdentity",
+]
 
 PLANNED = "planned"
 DONE = "done"
@@ -86,14 +147,80 @@ class ContainmentOptions:
     # Deactivate only these keys (`revoke key KEY_ID`: the leaked one); None: every
     # active key of the user (`--deactivate-keys`, `revoke key --all-keys`).
     key_ids: frozenset[str] | None = None
+    # Issue 15: the other long-term credentials and footholds of a user.
+    deactivate_service_credentials: bool = False
+    deactivate_ssh_keys: bool = False
+    deactivate_certificates: bool = False
+    revoke_signin_sessions: bool = False
+    # MFA devices enabled at or after this (normalised UTC cutoff text); None: none.
+    deactivate_mfa_since: str | None = None
+    # Roles: a Deny in the trust policy for every principal but these ARNs.
+    lock_trust: bool = False
+    exempt_principals: tuple[str, ...] = ()
 
     @property
     def any(self) -> bool:
-        return self.deactivate_keys or self.disable_console
+        return self.any_user or self.lock_trust
+
+    @property
+    def any_user(self) -> bool:
+        return (
+            self.deactivate_keys
+            or self.disable_console
+            or self.deactivate_service_credentials
+            or self.deactivate_ssh_keys
+            or self.deactivate_certificates
+            or self.revoke_signin_sessions
+            or self.deactivate_mfa_since is not None
+        )
+
+    def deactivates(self, action: str) -> bool:
+        return {
+            DEACTIVATE_SERVICE_CREDENTIAL: self.deactivate_service_credentials,
+            DEACTIVATE_SSH_KEY: self.deactivate_ssh_keys,
+            DEACTIVATE_CERTIFICATE: self.deactivate_certificates,
+        }[action]
 
     def selects(self, key: AccessKey) -> bool:
         """Whether this run deactivates `key` (when it is active)."""
         return self.deactivate_keys and (self.key_ids is None or key.access_key_id in self.key_ids)
+
+
+# The flags `--contain-all` turns on (beside --deactivate-keys --disable-console, and the
+# MFA window, which is the cutoff unless --deactivate-mfa-since says otherwise).
+CONTAIN_ALL = (
+    "deactivate_service_credentials",
+    "deactivate_ssh_keys",
+    "deactivate_certificates",
+    "revoke_signin_sessions",
+)
+
+
+def containment_options(
+    flags: dict[str, Any],
+    *,
+    deactivate_keys: bool,
+    disable_console: bool,
+    key_ids: frozenset[str] | None,
+    cutoff: str,
+    now: datetime,
+) -> ContainmentOptions:
+    """The options of a `revoke user|role` run from its flags (issue 15): `flags` holds
+    the new ones as the command line spells them (contain_all, deactivate_mfa_since WHEN
+    text, lock_trust, exempt_principals, and the four of CONTAIN_ALL)."""
+    from revoke.core.timeparse import parse_cutoff
+
+    every = bool(flags.get("contain_all"))
+    since = flags.get("deactivate_mfa_since")
+    return ContainmentOptions(
+        deactivate_keys or every,
+        disable_console or every,
+        key_ids,
+        **{name: every or bool(flags.get(name)) for name in CONTAIN_ALL},
+        deactivate_mfa_since=parse_cutoff(since, now=now) if since else cutoff if every else None,
+        lock_trust=bool(flags.get("lock_trust")),
+        exempt_principals=tuple(flags.get("exempt_principals") or ()),
+    )
 
 
 def key_step(key: AccessKey) -> dict[str, Any]:
@@ -138,6 +265,112 @@ def plan_containment(
     return steps
 
 
+def status_steps(action: str, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One step per active credential of a kind (service-specific, SSH, certificate)."""
+    steps = []
+    for c in listed:
+        if c.get("status") != "Active":
+            continue
+        step: dict[str, Any] = {
+            "action": action,
+            "credential_id": c["id"],
+            "status_before": c.get("status"),
+        }
+        for field_name in ("service", "service_user_name", "created", "uploaded", "expires"):
+            if c.get(field_name) is not None:
+                step[field_name] = c[field_name]
+        step["result"] = PLANNED
+        steps.append(step)
+    return steps
+
+
+def mfa_steps(devices: list[dict[str, Any]], since: str) -> list[dict[str, Any]]:
+    """Devices enabled at or after `since`: added during the incident, a foothold."""
+    start = cutoff_datetime(since)
+    return [
+        {
+            "action": DEACTIVATE_MFA_DEVICE,
+            "serial_number": d["serial_number"],
+            "enabled": d.get("enabled"),
+            "result": PLANNED,
+        }
+        for d in devices
+        if d.get("enabled") is None or cutoff_datetime(d["enabled"][:19] + "Z") >= start
+    ]
+
+
+def signin_steps(
+    principal_arn: str, sessions: list[dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """Active, unexpired sign-in sessions, five to a step (one BatchRevokeSessions call)."""
+    from revoke.core.coverage import SIGNIN_REVOKE_BATCH
+
+    moment = now.timestamp()
+    live = [
+        {"arn": s["arn"], "issued": s.get("issued_at"), "expires": s.get("expires_at")}
+        for s in sessions
+        if s.get("status") == "ACTIVE"
+        and (s.get("expires_at") is None or float(s["expires_at"]) > moment)
+    ]
+    return [
+        {
+            "action": REVOKE_SIGNIN_SESSIONS,
+            "principal_arn": principal_arn,
+            "sessions": live[i : i + SIGNIN_REVOKE_BATCH],
+            "result": PLANNED,
+        }
+        for i in range(0, len(live), SIGNIN_REVOKE_BATCH)
+    ]
+
+
+def caller_role_arns(actor_arn: str | None) -> list[str]:
+    """The role behind the caller's session (arn:aws:sts::A:assumed-role/R/s), as
+    aws:PrincipalArn names it: the role ARN, with or without a path."""
+    if not actor_arn or ":assumed-role/" not in actor_arn:
+        return []
+    account = actor_arn.split(":")[4]
+    role = actor_arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
+    return [f"arn:aws:iam::{account}:role/{role}", f"arn:aws:iam::{account}:role/*/{role}"]
+
+
+def locked_trust(document: dict[str, Any], exempt: list[str]) -> dict[str, Any]:
+    """The trust document with one Deny added for every principal but `exempt`.
+
+    A Deny in a trust policy trumps its Allow ("If policies that apply to a request include
+    an Allow statement and a Deny statement, the Deny statement trumps the Allow
+    statement", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_AccessPolicyLanguage_Interplay.html);
+    the trust policy is what decides who may assume the role
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-trust-policy.html).
+    `ArnNotLike` on aws:PrincipalArn: a negated operator matches when the key is absent
+    (service and federated principals have no aws:PrincipalArn), so they are locked too.
+    Other statements are kept as they are."""
+    statements = document.get("Statement")
+    kept = list(statements) if isinstance(statements, list) else [statements] if statements else []
+    deny: dict[str, Any] = {
+        "Sid": LOCK_TRUST_SID,
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": list(LOCK_TRUST_ACTIONS),
+    }
+    if exempt:
+        deny["Condition"] = {"ArnNotLike": {"aws:PrincipalArn": sorted(set(exempt))}}
+    return {
+        **document,
+        "Version": document.get("Version", "2012-10-17"),
+        "Statement": [*kept, deny],
+    }
+
+
+def unlocked_trust(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The trust document without revoke's lock statement; None when it holds none."""
+    statements = document.get("Statement")
+    listed = list(statements) if isinstance(statements, list) else [statements]
+    kept = [s for s in listed if not (isinstance(s, dict) and s.get("Sid") == LOCK_TRUST_SID)]
+    if len(kept) == len(listed):
+        return None
+    return {**document, "Statement": kept}
+
+
 def step_summary(step: dict[str, Any]) -> str:
     """One line for people: what the step does, and the evidence that matters."""
     result = step.get("result", PLANNED)
@@ -150,6 +383,23 @@ def step_summary(step: dict[str, Any]) -> str:
         seen = f"last used {used}" + (f" ({where})" if where else "") if used else "never used"
         extra = f"; {seen}" if step["action"] == DEACTIVATE_KEY else ""
         text = f"{verb} access key {step['access_key_id']}{extra}"
+    elif step["action"] in STATUS_KINDS or step["action"] in REACTIVATIONS:
+        deactivating = step["action"] in STATUS_KINDS
+        kind = STATUS_KINDS[step["action"] if deactivating else REACTIVATIONS[step["action"]]]
+        service = f" ({step['service']})" if step.get("service") else ""
+        verb = "deactivate" if deactivating else "reactivate"
+        text = f"{verb} {kind.what} {step['credential_id']}{service}"
+    elif step["action"] == DEACTIVATE_MFA_DEVICE:
+        text = (
+            f"deactivate MFA device {step['serial_number']} (enabled {step.get('enabled') or '?'})"
+        )
+    elif step["action"] == REVOKE_SIGNIN_SESSIONS:
+        text = f"revoke {len(step.get('sessions') or [])} AWS Sign-In session(s)"
+    elif step["action"] == LOCK_TRUST:
+        exempt = ", ".join(step.get("exempt") or []) or "none"
+        text = f"lock the trust policy: deny every principal but the exempt ({exempt})"
+    elif step["action"] == RESTORE_TRUST:
+        text = "restore the trust policy (remove revoke's lock statement)"
     else:
         text = f"remove the console password (created {step.get('login_profile_created') or '?'})"
     if step.get("error"):
@@ -167,6 +417,17 @@ def describe_containment(rows: list[TargetPlan]) -> str:
         parts.append(f"deactivate {keys} access key(s)")
     if consoles:
         parts.append(f"remove {consoles} console password(s)")
+    for action, kind in STATUS_KINDS.items():
+        if n := sum(s["action"] == action for s in steps):
+            parts.append(f"deactivate {n} {kind.what}(s)")
+    if n := sum(s["action"] == DEACTIVATE_MFA_DEVICE for s in steps):
+        parts.append(f"deactivate {n} MFA device(s)")
+    if n := sum(
+        len(s.get("sessions") or []) for s in steps if s["action"] == REVOKE_SIGNIN_SESSIONS
+    ):
+        parts.append(f"revoke {n} AWS Sign-In session(s) (cannot be undone)")
+    if n := sum(s["action"] == LOCK_TRUST for s in steps):
+        parts.append(f"lock {n} trust polic(ies)")
     return ", and " + " and ".join(parts) if parts else ""
 
 
@@ -189,8 +450,10 @@ class RevocationRecorder:
         cutoff: str,
         options: ContainmentOptions | None = None,
         clock: Callable[[], datetime] = _now,
+        calls: ContainmentCalls | None = None,
     ) -> None:
         self.gateway = gateway
+        self._calls = calls
         self.journal = journal
         self.actor = actor
         self.cutoff = cutoff
@@ -202,7 +465,17 @@ class RevocationRecorder:
         self._last_used_read: set[str] = set()
         self._evidence: dict[tuple[str, str], dict[str, Any]] = {}
         self._intents: dict[tuple[str, str], str] = {}
+        self._listed: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def calls(self) -> ContainmentCalls:
+        """The issue-15 reads and writes, on the gateway's session (made when first used)."""
+        if self._calls is None:
+            from revoke.aws.containment_calls import ContainmentCalls
+
+            self._calls = ContainmentCalls(self.gateway.session)
+        return self._calls
 
     @staticmethod
     def _key(kind: str, name: str) -> tuple[str, str]:
@@ -214,10 +487,13 @@ class RevocationRecorder:
         key = self._key(state.kind, state.name)
         with self._lock:
             self._states[key] = state
-        if state.kind != "user" or not self.options.any:
-            return row
         if row.status not in (STATUS_PLANNED, STATUS_UNCHANGED):
             return row  # failed: nothing at all changes for this target
+        if state.kind == "role" and self.options.lock_trust:
+            row.containment = self._plan_lock_trust(state, row)
+            return self._containment_only(row)
+        if state.kind != "user" or not self.options.any_user:
+            return row
         for access_key in state.active_keys:
             if self.options.selects(access_key):
                 self._read_last_used(access_key)
@@ -227,6 +503,7 @@ class RevocationRecorder:
             with self._lock:
                 self._profiles[key] = profile
         row.containment = plan_containment(state, self.options, profile)
+        row.containment += self._plan_more(state, row)
         if self.options.deactivate_keys:
             # The planner's "still has active access keys" advice is what this run does.
             row.warnings = [w for w in row.warnings if "--deactivate-keys" not in w]
@@ -239,10 +516,92 @@ class RevocationRecorder:
                     f"if they may have leaked too, deactivate them as well (revoke key {spared[0]} "
                     f"--all-keys, or revoke user {state.name} --before now --deactivate-keys)"
                 )
+        return self._containment_only(row)
+
+    @staticmethod
+    def _containment_only(row: TargetPlan) -> TargetPlan:
         if row.containment and row.status == STATUS_UNCHANGED:
             row.status = STATUS_PLANNED
             row.reason = f"{row.reason}; containment only" if row.reason else "containment only"
         return row
+
+    def _listing(
+        self, state: PrincipalState, row: TargetPlan, what: str, read: Callable[[], Any]
+    ) -> Any:
+        """One read for the plan, kept as evidence; a read that fails is a warning (that
+        path stays open, and `revoke residual` reports it) and no step."""
+        from revoke.aws.credentials import Unavailable
+
+        try:
+            found = read()
+        except (Unavailable, RevokeError) as err:
+            why = err.reason if isinstance(err, Unavailable) else err.message
+            row.warnings.append(
+                f"{state.kind} {state.name}: the {what} could not be read ({why}): not contained"
+            )
+            found = {"error": why}
+        with self._lock:
+            self._listed.setdefault(self._key(state.kind, state.name), {})[what] = found
+        return None if isinstance(found, dict) else found
+
+    def _plan_more(self, state: PrincipalState, row: TargetPlan) -> list[dict[str, Any]]:
+        """Issue 15: service-specific credentials, SSH keys, signing certificates, MFA
+        devices enabled during the incident, AWS Sign-In sessions (read-only)."""
+        o, name = self.options, state.name
+        steps: list[dict[str, Any]] = []
+        for action, kind in STATUS_KINDS.items():
+            if o.deactivates(action):
+                read = functools.partial(getattr(self.calls, kind.listing), name)
+                listed = self._listing(state, row, kind.listing, read)
+                steps += status_steps(action, listed or [])
+        if o.deactivate_mfa_since is not None:
+            devices = self._listing(
+                state, row, "mfa_devices", lambda: self.gateway.mfa_devices(name)
+            )
+            chosen = mfa_steps(devices or [], o.deactivate_mfa_since)
+            steps += chosen
+            spared = len(devices or []) - len(chosen)
+            if spared:
+                row.warnings.append(
+                    f"user {name}: {spared} MFA device(s) enabled before "
+                    f"{o.deactivate_mfa_since} stay active; if one was added during the "
+                    "incident, pass --deactivate-mfa-since WHEN (the incident's start)"
+                )
+        if o.revoke_signin_sessions and state.arn:
+            sessions = self._listing(
+                state, row, "signin_sessions", lambda: self.calls.signin_sessions(str(state.arn))
+            )
+            steps += signin_steps(str(state.arn), sessions or [], self.clock())
+        return steps
+
+    def _plan_lock_trust(self, state: PrincipalState, row: TargetPlan) -> list[dict[str, Any]]:
+        from revoke.core.coverage import trust_locked
+
+        trust = self._listing(
+            state, row, "trust_policy_now", lambda: self.calls.trust_document(state.name)
+        )
+        if trust is None:
+            return []
+        if trust_locked(trust):
+            return []  # locked already (by us or by hand): nothing to add
+        exempt = list(self.options.exempt_principals)
+        mine = caller_role_arns(self.actor.get("arn"))
+        if mine and not any(m in exempt for m in mine):
+            exempt += mine
+            row.warnings.append(
+                f"role {state.name}: your own role ({mine[0]}) is exempt from the trust "
+                "lock, so this session can still assume roles it trusts; pass it as "
+                "--exempt-principal to say so explicitly"
+            )
+        return [
+            {
+                "action": LOCK_TRUST,
+                "trust_before": trust,
+                "trust_after": locked_trust(trust, exempt),
+                "exempt": sorted(set(exempt)),
+                "result": PLANNED,
+            }
+        ]
 
     def _read_last_used(self, access_key: AccessKey) -> None:
         self.gateway.key_last_used(access_key)
@@ -266,16 +625,39 @@ class RevocationRecorder:
                     self.gateway.set_access_key_status(row.name, step["access_key_id"], "Inactive")
                 elif step["action"] == DELETE_LOGIN_PROFILE:
                     self.gateway.delete_login_profile(row.name)
-                step["result"] = DONE
+                else:
+                    self._apply_more(row, step)
+                if step.get("result") == PLANNED:
+                    step["result"] = DONE
             except RevokeError as err:
                 if getattr(err, "code", None) == "NoSuchEntity" and (
-                    step["action"] == DELETE_LOGIN_PROFILE
+                    step["action"] in (DELETE_LOGIN_PROFILE, DEACTIVATE_MFA_DEVICE)
                 ):
                     step["result"] = ALREADY_DONE  # removed by someone else since the plan
                 else:
                     step["result"] = FAILED
                     step["error"] = err.message
             step["at"] = utc_timestamp(self.clock())
+
+    def _apply_more(self, row: TargetPlan, step: dict[str, Any]) -> None:
+        action = step["action"]
+        if action in STATUS_KINDS:
+            setter = getattr(self.calls, STATUS_KINDS[action].setter)
+            setter(row.name, step["credential_id"], "Inactive")
+        elif action == DEACTIVATE_MFA_DEVICE:
+            self.calls.deactivate_mfa_device(row.name, step["serial_number"])
+        elif action == REVOKE_SIGNIN_SESSIONS:
+            failed = self.calls.revoke_signin_sessions(
+                step["principal_arn"],
+                [str(s["arn"]) for s in step["sessions"]],
+                f"revoke: incident containment, cutoff {self.cutoff}",
+            )
+            if failed:
+                step["not_revoked"] = failed
+                step["result"] = FAILED
+                step["error"] = "; ".join(f"{arn}: {why}" for arn, why in failed.items())
+        elif action == LOCK_TRUST:
+            self.calls.put_trust_document(row.name, step["trust_after"])
 
     def _target(self, row: TargetPlan) -> dict[str, Any]:
         state = self._states.get(self._key(row.kind, row.name))
@@ -329,9 +711,12 @@ class RevocationRecorder:
             inline_policies=state.inline_policies,
             attached_policies=state.attached_policies,
         )
+        listed = self._listed.pop(key, {})
         if state.kind == "role":
             evidence["max_session_duration"] = state.max_session_duration
-            evidence["trust_policy"] = _attempt(lambda: self.gateway.trust_policy(row.name))
+            evidence["trust_policy"] = listed.get("trust_policy_now") or _attempt(
+                lambda: self.gateway.trust_policy(row.name)
+            )
             return evidence
         keys = []
         for access_key in state.access_keys:
@@ -347,7 +732,12 @@ class RevocationRecorder:
             evidence["login_profile"] = self._profiles[key]
         else:
             evidence["login_profile"] = _attempt(lambda: self.gateway.login_profile(row.name))
-        evidence["mfa_devices"] = _attempt(lambda: self.gateway.mfa_devices(row.name))
+        evidence["mfa_devices"] = listed.get("mfa_devices") or _attempt(
+            lambda: self.gateway.mfa_devices(row.name)
+        )
+        for what in ("service_credentials", "ssh_keys", "certificates", "signin_sessions"):
+            if what in listed:  # read for this run's steps: what each was before the change
+                evidence[what] = listed[what]
         evidence["groups"] = _attempt(lambda: self.gateway.groups_for_user(row.name))
         return evidence
 
@@ -519,10 +909,31 @@ def _not_journalled(
         parts.append(f"access key(s) {', '.join(keys)} deactivated")
     if any(s["action"] == DELETE_LOGIN_PROFILE for s in steps_done):
         parts.append("console password removed")
+    parts += done_phrases(steps_done)
     return (
         f"{row.kind} {row.name}: {' and '.join(parts)} in force in AWS but not fully "
         f"journalled (only its intent record is): {why}"
     )
+
+
+def done_phrases(steps: list[dict[str, Any]]) -> list[str]:
+    """The issue-15 steps done, for one line (journal failures, reconcile)."""
+    parts = []
+    for action, kind in STATUS_KINDS.items():
+        ids = [s["credential_id"] for s in steps if s["action"] == action]
+        if ids:
+            parts.append(f"{kind.what}(s) {', '.join(ids)} deactivated")
+    serials = [s["serial_number"] for s in steps if s["action"] == DEACTIVATE_MFA_DEVICE]
+    if serials:
+        parts.append(f"MFA device(s) {', '.join(serials)} deactivated")
+    revoked = sum(
+        len(s.get("sessions") or []) for s in steps if s["action"] == REVOKE_SIGNIN_SESSIONS
+    )
+    if revoked:
+        parts.append(f"{revoked} sign-in session(s) revoked")
+    if any(s["action"] == LOCK_TRUST for s in steps):
+        parts.append("the trust policy locked")
+    return parts
 
 
 def _attempt(read: Callable[[], Any]) -> Any:

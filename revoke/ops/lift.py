@@ -9,6 +9,11 @@ deny), so a lift after a refresh to a later cutoff undoes both, not just the ref
 live document must be the chain's last `after`: if someone changed it since, lift refuses
 (nothing changed) unless --force. Keys the episode deactivated are reactivated; a console
 password cannot be restored (IAM never returns one), so lift says how to set a new one.
+Issue 15: service-specific credentials, SSH keys and signing certificates it deactivated
+are reactivated; a locked trust policy loses revoke's statement (only that one: whatever
+else is in the live document stays, and nothing of the journal's copy is installed); an
+MFA device cannot be re-enabled without two codes from it, and a revoked sign-in session
+cannot be restored: lift says so for each, with what to do.
 
 Where a revocation lives, and how it is read and written, is shared with the clean-up
 (gc.py): revoke.ops.revocation_policy.
@@ -25,7 +30,19 @@ from revoke.core.anchor import allows_anything, check_origin
 from revoke.core.policy import POLICY_NAME, existing_cutoff, validate_document
 from revoke.core.timeparse import cutoff_datetime, format_cutoff
 from revoke.errors import BadInput, RevokeError
-from revoke.ops.containment import DEACTIVATE_KEY, DELETE_LOGIN_PROFILE, DONE, REACTIVATE_KEY
+from revoke.ops.containment import (
+    DEACTIVATE_KEY,
+    DEACTIVATE_MFA_DEVICE,
+    DELETE_LOGIN_PROFILE,
+    DONE,
+    LOCK_TRUST,
+    REACTIVATE_KEY,
+    REACTIVATIONS,
+    RESTORE_TRUST,
+    REVOKE_SIGNIN_SESSIONS,
+    STATUS_KINDS,
+    unlocked_trust,
+)
 from revoke.ops.revocation_policy import (
     ROLE_TOKEN_LIFE,
     USER_TOKEN_LIFE,
@@ -127,11 +144,15 @@ def plan_lift(
     key_status: dict[str, str],
     force: bool = False,
     now: datetime | None = None,
+    credential_status: dict[str, dict[str, str]] | None = None,
+    trust: dict[str, Any] | None = None,
 ) -> LiftPlan:
     """What a lift does for one principal. Pure: journal records and live state in.
 
     `records`: this principal's change records, oldest first; `current`: the live document
-    where the chain says ours is; `key_status`: access key ID -> Active/Inactive (live).
+    where the chain says ours is; `key_status`: access key ID -> Active/Inactive (live);
+    `credential_status`: deactivating action -> {credential ID: status} (live);
+    `trust`: the role's live trust document, when the episode locked it.
     """
     plan = LiftPlan(kind=kind, name=name, account=account)
     undo = episode(records)
@@ -201,6 +222,7 @@ def plan_lift(
         else:
             step["result"] = "planned"
         plan.containment.append(step)
+    _plan_more(plan, name, undo, credential_status or {}, trust)
     if console_removed:
         plan.notes.append(
             f"the console password of user {name} was removed and cannot be restored: IAM "
@@ -211,6 +233,78 @@ def plan_lift(
         plan.status = "unchanged"
         plan.reason = plan.reason or "nothing to undo: the journal's changes are already undone"
     return plan
+
+
+def _plan_more(
+    plan: LiftPlan,
+    name: str,
+    undo: list[dict[str, Any]],
+    credential_status: dict[str, dict[str, str]],
+    trust: dict[str, Any] | None,
+) -> None:
+    """Issue 15's steps: reactivate, restore the trust, or say why it cannot be undone."""
+    done = [s for r in undo for s in r.get("containment") or [] if s.get("result") == DONE]
+    seen: set[tuple[str, str]] = set()
+    for step in done:
+        action = step.get("action")
+        if action not in STATUS_KINDS or (action, step["credential_id"]) in seen:
+            continue
+        seen.add((str(action), step["credential_id"]))
+        live = credential_status.get(str(action), {}).get(step["credential_id"])
+        undo_step: dict[str, Any] = {
+            "action": STATUS_KINDS[str(action)].reactivate,
+            "credential_id": step["credential_id"],
+        }
+        if step.get("service"):
+            undo_step["service"] = step["service"]
+        if live is None:
+            undo_step["result"] = "skipped"
+            undo_step["note"] = "it no longer exists (deleted since)"
+        elif live == "Active":
+            undo_step["result"] = "already_done"
+        elif live == "Expired":
+            undo_step["result"] = "skipped"
+            undo_step["note"] = "it has expired since: reset or recreate it"
+        else:
+            undo_step["result"] = "planned"
+        plan.containment.append(undo_step)
+    if any(s.get("action") == LOCK_TRUST for s in done):
+        step = {"action": RESTORE_TRUST}
+        restored = unlocked_trust(trust) if trust is not None else None
+        if trust is None:
+            step.update(result="skipped", note="the trust policy could not be read")
+        elif restored is None:
+            step["result"] = "already_done"  # revoke's lock statement is gone already
+        else:
+            step.update(result="planned", document=restored)
+            first = next(s for s in done if s.get("action") == LOCK_TRUST)
+            if document_text(restored) != document_text(first.get("trust_before")):
+                plan.notes.append(
+                    f"role {name}: the trust policy changed since revoke locked it; lift "
+                    "removes only revoke's lock statement and keeps the rest as it is now"
+                )
+        plan.containment.append(step)
+    serials = list(
+        dict.fromkeys(s["serial_number"] for s in done if s.get("action") == DEACTIVATE_MFA_DEVICE)
+    )
+    for serial in serials:
+        plan.notes.append(
+            f"MFA device {serial} of user {name} was deactivated and cannot be re-enabled by "
+            "revoke: enabling it needs two consecutive codes from the device. If it is the "
+            f"user's own, they enable it again: aws iam enable-mfa-device --user-name {name} "
+            f"--serial-number {serial} --authentication-code1 CODE1 --authentication-code2 "
+            "CODE2; if it was the attacker's, delete it (aws iam delete-virtual-mfa-device "
+            f"--serial-number {serial})"
+        )
+    sessions = sum(
+        len(s.get("sessions") or []) for s in done if s.get("action") == REVOKE_SIGNIN_SESSIONS
+    )
+    if sessions:
+        plan.notes.append(
+            f"{sessions} AWS Sign-In session(s) of user {name} were revoked and cannot be "
+            "restored: a revoked session can no longer be refreshed. The user signs in again "
+            "(https://docs.aws.amazon.com/IAM/latest/UserGuide/list_awssignin.html)"
+        )
 
 
 def _refusal(
@@ -312,6 +406,7 @@ def lift_target(
             s.get("action") == DEACTIVATE_KEY for r in undo for s in r.get("containment") or []
         ):
             key_status = {k.access_key_id: k.status for k in gateway.access_keys(name)}
+    credential_status, trust = _read_more(gateway, kind, name, undo)
     plan = plan_lift(
         kind,
         name,
@@ -321,6 +416,8 @@ def lift_target(
         key_status=key_status,
         force=force,
         now=datetime.now(timezone.utc),
+        credential_status=credential_status,
+        trust=trust,
     )
     if plan.refused is not None:
         raise BadInput(
@@ -340,6 +437,44 @@ def lift_target(
         return plan
     _apply_lift(gateway, journal, plan, actor=actor)
     return plan
+
+
+def _read_more(
+    gateway: IamGateway, kind: str, name: str, undo: list[dict[str, Any]]
+) -> tuple[dict[str, dict[str, str]], dict[str, Any] | None]:
+    """The live state issue 15's undo needs: only the listings the episode touched."""
+    actions = {s.get("action") for r in undo for s in r.get("containment") or []}
+    wanted = [a for a in STATUS_KINDS if a in actions]
+    if not wanted and LOCK_TRUST not in actions:
+        return {}, None
+    from revoke.aws.containment_calls import ContainmentCalls
+
+    calls = ContainmentCalls(gateway.session)
+    status = {
+        a: {c["id"]: str(c.get("status")) for c in getattr(calls, STATUS_KINDS[a].listing)(name)}
+        for a in wanted
+    }
+    trust = calls.trust_document(name) if kind == "role" and LOCK_TRUST in actions else None
+    return status, trust
+
+
+def _undo_step(gateway: IamGateway, plan: LiftPlan, step: dict[str, Any]) -> None:
+    action = step["action"]
+    if action == REACTIVATE_KEY:
+        gateway.set_access_key_status(plan.name, step["access_key_id"], "Active")
+        return
+    from revoke.aws.containment_calls import ContainmentCalls
+
+    calls = ContainmentCalls(gateway.session)
+    if action in REACTIVATIONS:
+        setter = getattr(calls, STATUS_KINDS[REACTIVATIONS[action]].setter)
+        setter(plan.name, step["credential_id"], "Active")
+    elif action == RESTORE_TRUST:
+        calls.put_trust_document(plan.name, step["document"])
+
+
+def _step_label(step: dict[str, Any]) -> str:
+    return str(step.get("access_key_id") or step.get("credential_id") or "the trust policy")
 
 
 def _apply_lift(
@@ -371,14 +506,14 @@ def _apply_lift(
         if step.get("result") != "planned" or plan.status == "failed":
             continue
         try:
-            gateway.set_access_key_status(plan.name, step["access_key_id"], "Active")
+            _undo_step(gateway, plan, step)
             step["result"] = DONE
             changed = True
         except RevokeError as err:
             step["result"] = "failed"
             step["error"] = err.message
             plan.status = "failed"
-            plan.error = f"could not reactivate {step['access_key_id']}: {err.message}"
+            plan.error = f"could not undo {step['action']} of {_step_label(step)}: {err.message}"
         step["at"] = utc_timestamp()
     if not changed:
         return

@@ -3,7 +3,10 @@
 Every write of a run has its `intent` record on disk first (revoke.ops.containment). An
 intent that no later record closes is dangling: the run died between the write and its
 outcome (a crash, SIGKILL, a full disk). Reconciling reads the principal as it is now
-(the revocation policy, the keys' status, the login profile) and journals what it finds:
+(the revocation policy, the keys' status, the login profile; and for issue 15's steps the
+status of each service-specific credential, SSH key and signing certificate, whether an MFA
+device is still listed, each sign-in session's status, whether the trust policy holds
+revoke's lock) and journals what it finds:
 
 - something of it in force: a "revoke" change record, status "reconciled", with the
   intent's `before` and the document found as `after` and the containment steps found
@@ -25,9 +28,14 @@ from revoke.errors import RevokeError
 from revoke.ops.containment import (
     ALREADY_DONE,
     DEACTIVATE_KEY,
+    DEACTIVATE_MFA_DEVICE,
     DELETE_LOGIN_PROFILE,
     DONE,
+    LOCK_TRUST,
     PUT_POLICY,
+    REVOKE_SIGNIN_SESSIONS,
+    STATUS_KINDS,
+    done_phrases,
 )
 from revoke.state.journal import CLOSE, RECONCILED, Journal, intent_owner_alive
 
@@ -95,6 +103,7 @@ def _found(gateway: IamGateway, intent: dict[str, Any], actor: dict[str, str]) -
         policy_written = _text(after) != _text(before)
     steps = []
     keys = None
+    live = _Live(gateway, name)
     for write in writes:
         if write.get("action") == DEACTIVATE_KEY:
             if keys is None:
@@ -104,6 +113,8 @@ def _found(gateway: IamGateway, intent: dict[str, Any], actor: dict[str, str]) -
         elif write.get("action") == DELETE_LOGIN_PROFILE:
             gone = gateway.login_profile(name) is None
             steps.append({**write, "result": DONE if gone else NOT_DONE})
+        elif write.get("action") in _MORE:
+            steps.append({**write, "result": DONE if live.done(write) else NOT_DONE})
     base = {
         "actor": actor.get("arn"),
         "account": intent.get("account") or actor.get("account"),
@@ -159,7 +170,48 @@ def _summary(record: dict[str, Any]) -> str:
         parts.append(f"access key(s) {', '.join(keys)} inactive")
     if any(s["action"] == DELETE_LOGIN_PROFILE for s in record["containment"]):
         parts.append("console password removed")
+    parts += done_phrases(record["containment"])
     return f"{' and '.join(parts)}: journalled (seq {record.get('seq')})"
+
+
+_MORE = {*STATUS_KINDS, DEACTIVATE_MFA_DEVICE, REVOKE_SIGNIN_SESSIONS, LOCK_TRUST}
+
+
+class _Live:
+    """What AWS shows now for issue 15's steps, each listing read once per intent."""
+
+    def __init__(self, gateway: IamGateway, name: str) -> None:
+        from revoke.aws.containment_calls import ContainmentCalls
+
+        self.calls = ContainmentCalls(gateway.session)
+        self.name = name
+        self._read: dict[str, Any] = {}
+
+    def _once(self, what: str, read: Any) -> Any:
+        if what not in self._read:
+            self._read[what] = read()
+        return self._read[what]
+
+    def done(self, write: dict[str, Any]) -> bool:
+        action = write.get("action")
+        if action in STATUS_KINDS:
+            listing = STATUS_KINDS[str(action)].listing
+            found = self._once(listing, lambda: getattr(self.calls, listing)(self.name))
+            status = {c["id"]: c.get("status") for c in found}.get(write.get("credential_id"))
+            return status in ("Inactive", "Expired")
+        if action == DEACTIVATE_MFA_DEVICE:
+            devices = self._once("mfa", lambda: self.calls.gateway.mfa_devices(self.name))
+            return write.get("serial_number") not in {d["serial_number"] for d in devices}
+        if action == REVOKE_SIGNIN_SESSIONS:
+            principal = str(write.get("principal_arn"))
+            found = self._once("signin", lambda: self.calls.signin_sessions(principal))
+            status = {s["arn"]: s.get("status") for s in found}
+            # A session no longer listed has expired or gone: it cannot be refreshed.
+            return all(status.get(s["arn"], "REVOKED") != "ACTIVE" for s in write["sessions"])
+        if action == LOCK_TRUST:
+            trust = self._once("trust", lambda: self.calls.trust_document(self.name))
+            return trust is not None and _text(trust) == _text(write.get("trust_after"))
+        return False
 
 
 def _text(document: dict[str, Any] | None) -> str | None:

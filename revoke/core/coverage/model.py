@@ -72,19 +72,17 @@ DOCS = {
 }
 BEDROCK_REVOKE_DOCS = "https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys-revoke.html"
 
-# The `revoke user` flag that closes each path, where revoke has one. Paths without one
-# (None) get the AWS CLI command instead. Issue 15 item 3 adds the flags
-# (--deactivate-service-credentials, --deactivate-ssh-keys, --deactivate-certificates,
-# --revoke-signin-sessions, --deactivate-mfa-since WHEN): set them here when they ship,
-# and every report names them from then on.
+# The `revoke user` flag that closes each path (revoke.ops.containment carries them out,
+# issue 15 item 3); a path mapped to None gets the AWS CLI command instead. MFA's flag
+# takes the window's start (`--deactivate-mfa-since WHEN`).
 REVOKE_FLAGS: dict[str, str | None] = {
     ACCESS_KEYS: "--deactivate-keys",
     CONSOLE_PASSWORD: "--disable-console",
-    SERVICE_CREDENTIALS: None,
-    SSH_KEYS: None,
-    SIGNING_CERTIFICATES: None,
-    MFA_DEVICES: None,
-    SIGNIN_SESSIONS: None,
+    SERVICE_CREDENTIALS: "--deactivate-service-credentials",
+    SSH_KEYS: "--deactivate-ssh-keys",
+    SIGNING_CERTIFICATES: "--deactivate-certificates",
+    MFA_DEVICES: "--deactivate-mfa-since",
+    SIGNIN_SESSIONS: "--revoke-signin-sessions",
 }
 
 # AWS attaches these to a user whose key it found exposed. Each is a partial deny (fraud
