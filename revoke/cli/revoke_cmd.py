@@ -62,6 +62,7 @@ def run_revocation(
     disable_console: bool = False,
     deactivate_key_ids: Sequence[str] | None = None,
     details: dict[str, Any] | None = None,
+    containment_flags: dict[str, Any] | None = None,
 ) -> None:
     """Plan, confirm, apply, verify, journal. `deactivate_key_ids`: deactivate only these
     keys (implies key containment); `details`: more keys for the JSON output."""
@@ -91,7 +92,7 @@ def run_revocation(
     probe = None
     if verify and probe_profile and not dry_run:
         probe = open_probe(g, probe_profile, None if all_principals else targets, cutoff=cutoff)
-    from revoke.ops.containment import ContainmentOptions
+    from revoke.ops.containment import containment_options
     from revoke.ops.pipeline import Pipeline, Request
 
     request = Request(
@@ -102,10 +103,13 @@ def run_revocation(
         verify=verify,
         max_workers=max_workers,
         all_principals=all_principals,
-        containment=ContainmentOptions(
-            deactivate_keys or deactivate_key_ids is not None,
-            disable_console,
-            frozenset(deactivate_key_ids) if deactivate_key_ids is not None else None,
+        containment=containment_options(
+            containment_flags or {},
+            deactivate_keys=deactivate_keys or deactivate_key_ids is not None,
+            disable_console=disable_console,
+            key_ids=frozenset(deactivate_key_ids) if deactivate_key_ids is not None else None,
+            cutoff=cutoff,
+            now=g.now(),
         ),
         deadline=deadline_seconds,
         probe=probe,
@@ -226,6 +230,69 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
             help="Also remove the console password (login profile), after recording it. "
             "revoke lift cannot restore a password: a new one must be set.",
         ),
+        deactivate_service_credentials: bool = typer.Option(
+            False,
+            "--deactivate-service-credentials",
+            hidden=kind != "user",
+            help="Also set every active service-specific credential Inactive (CodeCommit "
+            "Git, Keyspaces, Bedrock API keys, CloudWatch Logs): long-term, the deny does "
+            "not stop them. Reversible: revoke lift reactivates them.",
+        ),
+        deactivate_ssh_keys: bool = typer.Option(
+            False,
+            "--deactivate-ssh-keys",
+            hidden=kind != "user",
+            help="Also set every active SSH public key (CodeCommit) Inactive; lift reactivates.",
+        ),
+        deactivate_certificates: bool = typer.Option(
+            False,
+            "--deactivate-certificates",
+            hidden=kind != "user",
+            help="Also set every active X.509 signing certificate Inactive; lift reactivates.",
+        ),
+        revoke_signin_sessions: bool = typer.Option(
+            False,
+            "--revoke-signin-sessions",
+            hidden=kind != "user",
+            help="Also revoke the user's AWS Sign-In sessions (console, aws login): they "
+            "refresh credentials with a fresh issue time. Cannot be undone: the user signs "
+            "in again.",
+        ),
+        deactivate_mfa_since: str = typer.Option(
+            None,
+            "--deactivate-mfa-since",
+            metavar="WHEN",
+            hidden=kind != "user",
+            help="Also deactivate MFA devices enabled at or after WHEN (the incident's "
+            "start): a device the attacker added is a foothold. Cannot be undone by lift: "
+            "re-enabling needs two codes from the device.",
+        ),
+        contain_all: bool = typer.Option(
+            False,
+            "--contain-all",
+            hidden=kind != "user",
+            help="Every containment flag at once: --deactivate-keys --disable-console "
+            "--deactivate-service-credentials --deactivate-ssh-keys "
+            "--deactivate-certificates --revoke-signin-sessions, and MFA devices enabled "
+            "at or after the cutoff (or --deactivate-mfa-since WHEN).",
+        ),
+        lock_trust: bool = typer.Option(
+            False,
+            "--lock-trust",
+            hidden=kind != "role",
+            help="Also add to the trust policy a Deny of sts:AssumeRole* (SAML, web "
+            "identity, TagSession, SetSourceIdentity) for every principal but the "
+            "--exempt-principal ones (your own role is exempted, and said so). lift "
+            "removes that statement.",
+        ),
+        exempt_principals: list[str] = typer.Option(
+            None,
+            "--exempt-principal",
+            metavar="ARN",
+            hidden=kind != "role",
+            help="With --lock-trust: a principal ARN (wildcards allowed) still allowed to "
+            "assume the role; repeatable.",
+        ),
         accounts: list[str] = typer.Option(None, "--accounts", help=fanout_cmd.ACCOUNTS_HELP),
         accounts_file: str = typer.Option(
             None, "--accounts-file", help=fanout_cmd.ACCOUNTS_FILE_HELP
@@ -246,6 +313,30 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
                 "--deactivate-keys and --disable-console apply to users only: a role has "
                 "no access keys or console password"
             )
+        containment_flags: dict[str, Any] = {
+            "deactivate_service_credentials": deactivate_service_credentials,
+            "deactivate_ssh_keys": deactivate_ssh_keys,
+            "deactivate_certificates": deactivate_certificates,
+            "revoke_signin_sessions": revoke_signin_sessions,
+            "deactivate_mfa_since": deactivate_mfa_since,
+            "contain_all": contain_all,
+            "lock_trust": lock_trust,
+            "exempt_principals": list(exempt_principals or []),
+        }
+        user_only = [
+            k
+            for k, v in containment_flags.items()
+            if v and k not in ("lock_trust", "exempt_principals")
+        ]
+        if kind != "user" and user_only:
+            raise BadInput(
+                f"--{user_only[0].replace('_', '-')} applies to users only; for a role: "
+                "--lock-trust"
+            )
+        if kind != "role" and (lock_trust or exempt_principals):
+            raise BadInput("--lock-trust and --exempt-principal apply to roles only")
+        if exempt_principals and not lock_trust:
+            raise BadInput("--exempt-principal goes with --lock-trust")
         targets = collect_targets(kind, names or [], from_file, all_flag=all_principals)
         flow: dict[str, Any] = {
             "before": before,
@@ -262,6 +353,11 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
             "disable_console": disable_console,
         }
         if fanout_cmd.wants_fanout(accounts, accounts_file, all_accounts):
+            if any(containment_flags.values()):
+                raise BadInput(
+                    "the issue-15 containment flags (--contain-all, --lock-trust, ...) work "
+                    "in one account for now: run them per account with --profile"
+                )
             fanout_cmd.run_fanout_command(
                 g,
                 kind,
@@ -274,7 +370,7 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
                 **flow,
             )
             return
-        run_revocation(g, kind, targets, **flow)
+        run_revocation(g, kind, targets, **flow, containment_flags=containment_flags)
 
     command.__doc__ = f"Deny every session of the {kind}(s) issued before --before, then verify it."
     return command
