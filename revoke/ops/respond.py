@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revoke.core.events import INSTANCE, KEY, QUARANTINED, ROOT, ContainmentRequest, finding_key
@@ -130,15 +131,14 @@ def respond(
     mode: str,
     offline: bool = False,
     whole_role: bool = False,
+    replace_association: bool = False,
 ) -> RespondResult:
     """Plan, journal as pending, or carry out what `request` calls for (see module doc)."""
     if mode not in MODES:
         raise BadInput(f"--mode {mode!r} is not one of {', '.join(MODES)}")
     if offline and mode != "plan":
         raise BadInput("--offline makes no call: it only goes with --mode plan")
-    from revoke.state.journal import Journal
-
-    journal = Journal(ctx.journal_path)
+    journal = open_journal(ctx)
     journal.check_usable()
     past = history(journal.records(), request.finding_id)
     result = RespondResult("respond", mode, request, "planned")
@@ -181,10 +181,8 @@ def respond(
 
 def approve(ctx: RunContext, pending_id: str) -> RespondResult:
     """Carry out the pending response `pending_id`, journalling who approved it."""
-    from revoke.state.journal import Journal
-
     wanted = (pending_id or "").strip()
-    journal = Journal(ctx.journal_path)
+    journal = open_journal(ctx)
     journal.check_usable()
     records = journal.records()
     pending = next(
@@ -215,6 +213,32 @@ def approve(ctx: RunContext, pending_id: str) -> RespondResult:
     result.revocation = planned
     result.approved_by = pipeline.actor.get("arn")
     return _carry_out(ctx, journal, pipeline, result, pending=pending)
+
+
+def open_journal(ctx: RunContext) -> Journal:
+    """The run's journal: the local file, or S3/DynamoDB (revoke.state.backends) reached
+    with the run's own AWS session, so the pipeline's records land there too."""
+    from revoke.state.backends import SCHEMES, parse_location, register_opener
+    from revoke.state.journal import Journal
+
+    if parse_location(ctx.journal_path) is not None:
+
+        def open_store(location: Any) -> Any:
+            from revoke.aws.journal_store import opener
+
+            return opener(ctx.aws())(location)  # the session is made on first use
+
+        for scheme in SCHEMES:
+            register_opener(scheme, open_store)
+    return Journal(ctx.journal_path)
+
+
+def ledger_dir(ctx: RunContext) -> Path:
+    """Where the token ledger is read: beside a local journal, else the state folder."""
+    from revoke.state.backends import parse_location
+    from revoke.state.paths import default_state_dir
+
+    return ctx.state_dir if parse_location(ctx.journal_path) is None else default_state_dir()
 
 
 # -- what to contain ------------------------------------------------------------------------
@@ -291,7 +315,7 @@ def plan(ctx: RunContext, request: ContainmentRequest) -> tuple[Pipeline, RunRes
         owner, session = hunt(
             session,
             key,
-            Ledger.in_state_dir(ctx.state_dir),
+            Ledger.in_state_dir(ledger_dir(ctx)),
             accounts=[request.account] if request.account else (),
         )
         assert owner.target is not None  # hunt raises when nothing names it
