@@ -38,3 +38,17 @@ def deny_older_sessions() -> PolicyTemplate:
 def deny_older_sessions_scp() -> PolicyTemplate:
     """The organization-wide variant: the same deny as an SCP, with break-glass exemptions."""
     return load_template("deny-older-sessions-scp.json.j2")
+
+
+INSTANCE_POLICY_NAME = "AWSRevokeInstanceSessions"
+
+
+def deny_instance_sessions() -> PolicyTemplate:
+    """Issue 19 item 3: deny one instance's role sessions issued before the cutoff, not
+    every instance's. A session of a role assigned to an EC2 instance has aws:userid
+    `ROLE-ID:INSTANCE-ID` (IAM User Guide, reference_policies_variables.html, the
+    principal table; AWS-FACTS facts 26 and 29), and its requests carry
+    ec2:SourceInstanceARN (IAM User Guide, reference_policies_condition-keys.html); either
+    statement denies it, neither touches another instance's sessions or the sessions
+    issued after the cutoff (the fresh ones a new profile association hands out)."""
+    return load_template("deny-instance-sessions.json.j2")
