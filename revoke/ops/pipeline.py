@@ -16,11 +16,13 @@ long-term credentials, and the responder must hear that from the run, not the at
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from revoke.core.names import TargetName
+from revoke.core.plan import STATUS_APPLIED, STATUS_PLANNED, Quotas, TargetPlan
 from revoke.ops.containment import ContainmentOptions, RevocationRecorder
 from revoke.ops.revocation import DEFAULT_MAX_WORKERS, RunResult, apply_run, plan_run
 
@@ -88,6 +90,12 @@ class Pipeline:
             cutoff=request.cutoff,
             options=request.containment,
         )
+        from revoke.state.locks import PrincipalLocks
+
+        self.locks = PrincipalLocks(ctx.state_dir)
+        # Each planned principal's lock generation when it was read (never earlier).
+        self._seen: dict[tuple[str | None, str, str], int] = {}
+        self._quotas: Quotas | None = None
 
     def _expand(self, targets: list[TargetName]) -> list[TargetName]:
         if not self.request.all_principals:
@@ -117,7 +125,97 @@ class Pipeline:
         )
         result.actor = self.actor
         result.details.update(r.details)
+        for row in result.targets:
+            if row.status == STATUS_PLANNED:
+                key = self._lock_key(row)
+                self._seen[key] = self.locks.generation(*key)
         return result
+
+    # -- never earlier, across processes --------------------------------------------------
+
+    def _lock_key(self, row: TargetPlan) -> tuple[str | None, str, str]:
+        return (row.account or self.account or None, row.kind, row.name)
+
+    @contextmanager
+    def _guard(self, row: TargetPlan) -> Iterator[TargetPlan]:
+        """Hold the principal's lock while its revocation is written. When another run of
+        this machine wrote it since this one planned (the lock's generation moved), plan the
+        row again from a fresh read: a later cutoff in force is kept (never earlier)."""
+        key = self._lock_key(row)
+        with self.locks.hold(*key) as held:
+            current = row
+            if held.generation != self._seen.get(key, held.generation):
+                current = self._replan(row)
+            yield current
+            if current.status == STATUS_APPLIED:
+                held.bump()
+
+    def _replan(self, row: TargetPlan) -> TargetPlan:
+        from revoke.core.plan import plan_target
+        from revoke.ops.revocation import render_for
+
+        r = self.request
+        state = self.gateway.read_principal(row.kind, row.name)
+        if self._quotas is None:
+            self._quotas = self.gateway.account_quotas()
+        fresh = plan_target(
+            state, r.cutoff, render_for(r.cutoff), quotas=self._quotas, force=r.force
+        )
+        fresh.warnings.append(
+            f"another revoke run wrote {row.kind} {row.name}'s revocation while this one "
+            "waited: planned again from what is in force now"
+        )
+        return self.recorder.extend(state, fresh)
+
+    def _restore_lowered(self, result: RunResult) -> None:
+        """Across machines no lock reaches: after the write, a read-back that finds an earlier
+        cutoff means another writer lowered it; write ours again (never earlier) and
+        journal what was found."""
+        from revoke.core.policy import existing_cutoff
+        from revoke.core.timeparse import cutoff_datetime
+        from revoke.ops.readback import read_back, read_back_status
+
+        ours = cutoff_datetime(result.cutoff)
+        for row in result.targets:
+            found = (row.verification or {}).get("read_back") or {}
+            if row.status != STATUS_APPLIED or found.get("status") != "mismatch":
+                continue
+            theirs = existing_cutoff(found.get("found"))
+            if theirs is None or cutoff_datetime(theirs) >= ours:
+                if theirs is not None:  # a later cutoff: somebody refreshed it; keep theirs
+                    found["status"] = "superseded"
+                    row.verification["status"] = read_back_status(found, self.request.verify)
+                continue
+            assert row.policy_document is not None
+            if row.mechanism == "managed":
+                self.gateway.put_managed(
+                    row.kind, row.name, row.policy_name, row.policy_document, row.managed_policy_arn
+                )
+            else:
+                self.gateway.put_inline(row.kind, row.name, row.policy_name, row.policy_document)
+            again = read_back(self.gateway, row)
+            row.verification = {
+                "status": read_back_status(again, self.request.verify),
+                "read_back": again,
+            }
+            line = (
+                f"{row.kind} {row.name}: another writer lowered the cutoff to {theirs} after "
+                f"this run wrote {result.cutoff}; wrote {result.cutoff} again (never earlier)"
+            )
+            row.warnings.append(line)
+            self.recorder.journal.append(
+                {
+                    "action": "restore-cutoff",
+                    "actor": self.actor.get("arn"),
+                    "account": row.account or self.account,
+                    "target": {"kind": row.kind, "name": row.name},
+                    "status": "applied",
+                    "cutoff": result.cutoff,
+                    "found": found.get("found"),
+                    "after": row.policy_document,
+                    "notes": [line],
+                }
+            )
 
     def apply(
         self, result: RunResult, *, on_done: Callable[[Any], None] | None = None
@@ -135,7 +233,9 @@ class Pipeline:
             after_apply=self.recorder.after_apply,
             on_done=on_done,
             verify=r.verify,
+            guard=self._guard,
         )
+        self._restore_lowered(result)
         if r.verify and result.stopped is None:  # stopped by a signal: report, don't poll
             from revoke.ops.verify import verify_run
 

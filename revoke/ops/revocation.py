@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -221,6 +222,7 @@ def apply_run(
     after_apply: Callable[[TargetPlan], None] | None = None,
     on_done: Callable[[Any], None] | None = None,
     verify: bool = True,
+    guard: Callable[[TargetPlan], AbstractContextManager[TargetPlan]] | None = None,
     stop: RunStop | None = None,
 ) -> RunResult:
     """Write every planned row, then read it back (verification layer 1).
@@ -257,6 +259,17 @@ def apply_run(
         if stop.is_set():
             row.reason = f"not started: the run stopped ({stop.reason})"
             return row
+        if guard is None:
+            return write_one(row)
+        # One writer at a time for this principal; the row may come back planned again
+        # from a fresh read when another run wrote it since (revoke.ops.pipeline).
+        with guard(row) as current:
+            if current.status != STATUS_PLANNED or current.policy_document is None:
+                return current
+            return write_one(current)
+
+    def write_one(row: TargetPlan) -> TargetPlan:
+        assert row.policy_document is not None  # apply_one writes planned documents only
         try:
             if before_apply is not None:
                 try:

@@ -11,6 +11,11 @@ reads the document again under it. Across machines the lock cannot reach: there 
 reads back after writing and restores the later cutoff if another writer lowered it
 (revoke.ops.revocation).
 
+Each lock file holds a generation: a number the holder increments after it wrote the
+principal's revocation. A run notes the generation when it plans; under the lock, a different
+one says another run of this machine wrote since, and the plan is made again from a fresh
+read (revoke.ops.pipeline). Only then is IAM read again: an uncontended run pays nothing.
+
 flock is released by the kernel when the process dies (SIGKILL included), so a crashed run
 never leaves a principal locked. Lock files are empty, 0600, in a 0700 folder, and kept:
 removing one while another process waits on it would let a third take a different inode.
@@ -30,6 +35,25 @@ LOCKS_DIR = "locks"
 # How long a run waits for another run's write to the same principal: one write, its
 # read-back and a restore take seconds, even throttled.
 DEFAULT_WAIT = 120.0
+
+
+class Held:
+    """A principal's lock, held: its generation, and the way to say "I wrote"."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self.generation = _read_generation(fd)
+
+    def bump(self) -> None:
+        self.generation += 1
+        data = str(self.generation).encode()
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, data, 0)
+
+
+def _read_generation(fd: int) -> int:
+    raw = os.pread(fd, 32, 0).strip()
+    return int(raw) if raw.isdigit() else 0
 
 
 class PrincipalLocks:
@@ -62,8 +86,19 @@ class PrincipalLocks:
         finally:
             os.umask(old)
 
+    def generation(self, account: str | None, kind: str, name: str) -> int:
+        """The principal's generation now, read without the lock (0: never written here)."""
+        try:
+            fd = os.open(self.path_for(account, kind, name), os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return 0
+        try:
+            return _read_generation(fd)
+        finally:
+            os.close(fd)
+
     @contextmanager
-    def hold(self, account: str | None, kind: str, name: str) -> Iterator[None]:
+    def hold(self, account: str | None, kind: str, name: str) -> Iterator[Held]:
         """Exclusive, across processes of this machine, for one principal."""
         import fcntl
         import time
@@ -88,6 +123,6 @@ class PrincipalLocks:
                     sleep(step)
                     waited += step
                     step = min(step * 2, 1.0)
-            yield
+            yield Held(fd)
         finally:
             os.close(fd)  # closing the descriptor releases the lock

@@ -101,3 +101,16 @@ def test_lock_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
     assert stat.S_IMODE(locks.folder.stat().st_mode) == 0o700
     (lock,) = locks.folder.iterdir()
     assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+
+
+def test_the_generation_says_another_run_wrote_since(tmp_path: Path) -> None:
+    locks = PrincipalLocks(tmp_path)
+    seen = locks.generation("123456789012", "user", "alice")
+    assert seen == 0  # never written on this machine
+    with locks.hold("123456789012", "user", "alice") as held:
+        assert held.generation == seen  # nobody wrote since: the plan stands
+        held.bump()
+    other = PrincipalLocks(tmp_path)
+    with other.hold("123456789012", "user", "alice") as held:
+        assert held.generation != seen  # a run that planned before must plan again
+    assert locks.generation("123456789012", "user", "alice") == 1
