@@ -144,19 +144,43 @@ def verify(
         help="A head hash noted earlier (in the incident ticket): it must still be in the "
         "chain, which catches the removal of the newest records.",
     ),
+    live: bool = typer.Option(
+        False,
+        "--live",
+        help="Also compare with IAM (read-only): every revocation in force must be the "
+        "document the journal says was written, and what the journal says existed before "
+        "must match the digest IAM's own document carries. A journal rewritten with "
+        "recomputed hashes passes the chain, not this.",
+    ),
 ) -> None:
-    """Check every record's hash and link. Exit 3 when the chain does not verify."""
+    """Check every record's hash and link (and with --live, against IAM). Exit 3 when the
+    chain, or the journal against AWS, does not verify."""
     g = get_globals(ctx)
     journal = _open(g)
     scan = journal.scan()
     problems = journal.verify(expect_head=expect_head)
-    payload = {
+    payload: dict[str, Any] = {
         "journal": str(journal.path),
         "records": len(scan.records),
         "head": scan.head,
         "ok": not problems,
         "problems": problems,
     }
+    if live:
+        from revoke.aws.iam import IamGateway
+        from revoke.ops.journal_live import check_live
+
+        gateway = IamGateway(g.aws())
+        actor = gateway.caller_identity()
+        found = check_live(gateway, journal, actor.get("account"))
+        problems = problems + found.problems
+        for line in found.drift:
+            g.warn(line)
+        payload.update(
+            ok=not problems,
+            problems=problems,
+            live={"account": actor.get("account"), "checked": found.checked, "drift": found.drift},
+        )
     verdict = "intact" if not problems else f"{len(problems)} problem(s)"
     g.say(f"journal {journal.path}: {len(scan.records)} record(s), head {scan.head}: {verdict}")
     emit(

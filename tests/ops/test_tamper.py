@@ -157,3 +157,19 @@ def test_lift_never_installs_an_allow_under_our_name(iam: Any, tmp_path: Path) -
     assert result.exit_code == 2
     assert "never installs a document that allows anything" in result.stderr
     assert current(iam) == written
+
+
+def test_journal_verify_live_catches_what_the_chain_cannot(iam: Any, tmp_path: Path) -> None:
+    journal = tmp_path / "journal.jsonl"
+    iam.put_user_policy(UserName="alice", PolicyName=POLICY_NAME, PolicyDocument=json.dumps(ORIGIN))
+    assert cli(journal, "--yes", "user", "alice", "--before", CUTOFF, "--no-verify").exit_code == 0
+    genuine = cli(journal, "journal", "verify", "--live")
+    assert genuine.exit_code == 0, genuine.stderr
+    assert json_out(genuine)["live"]["checked"][0]["status"] == "ok"
+
+    forge(journal, ALLOW_ALL)
+    assert cli(journal, "journal", "verify").exit_code == 0
+    forged = cli(journal, "journal", "verify", "--live")
+    assert forged.exit_code == 3
+    problems = json_out(forged)["problems"]
+    assert len(problems) == 1 and "user alice: the journal does not match AWS" in problems[0]
