@@ -176,3 +176,10 @@ def identity_matches(arn: str, kind: str, name: str, account: str | None) -> boo
         return resource.startswith("user/") and resource.rsplit("/", 1)[-1].lower() == name.lower()
     pieces = resource.split("/")
     return len(pieces) >= 3 and pieces[0] == "assumed-role" and pieces[1].lower() == name.lower()
+
+
+def probe_call(action: str) -> str:
+    """The API call a probe action makes, in the AWS CLI's words ("s3api list-buckets")."""
+    service, method = PROBE_CALLS[action]
+    command = {"s3": "s3api"}.get(service, service)
+    return f"{command} {method.replace('_', '-')}"

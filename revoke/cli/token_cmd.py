@@ -86,12 +86,20 @@ def inspect(
         "--admin-profile",
         help="Credentials that can read IAM and call GetAccessKeyInfo, for the cutoff check.",
     ),
+    fresh_profile: str = typer.Option(
+        None,
+        "--fresh-profile",
+        help="A token of the same principal issued after the cutoff: when the ledger cannot "
+        "tell, the probe compares the inspected token's answer with this one's.",
+    ),
 ) -> None:
     """What a credential is, whose, until when, and whether a revocation covers it."""
     g = get_globals(ctx)
     from revoke.ops.token_inspect import inspect_credentials, inspect_rows
 
-    result = inspect_credentials(g, profile=profile or g.profile, admin_profile=admin_profile)
+    result = inspect_credentials(
+        g, profile=profile or g.profile, admin_profile=admin_profile, fresh_profile=fresh_profile
+    )
     payload = result.payload
     emit(
         g,

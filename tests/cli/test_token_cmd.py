@@ -391,6 +391,8 @@ def test_inspect_temporary_key_from_the_ledger(
         "status": "not revoked",
         "cutoff": None,
         "reason": "no revocation cutoff on this principal",
+        "decided_by": "ledger",
+        "probe": None,
     }
 
 
@@ -423,6 +425,17 @@ def test_a_token_issued_after_the_cutoff_is_not_revoked(
     assert "at or after cutoff" in out["revocation"]["reason"]
 
 
+def moto_enforces_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto allows every call, so inspect's probe (asking AWS with the token, when the
+    ledger cannot tell) would say "allowed" of any token; here it is refused without an
+    explicit deny, which decides nothing (tests/e2e/test_token_flow.py probes the sandbox,
+    which enforces policies)."""
+    from revoke.aws.probe import IMPLICIT_DENY, Probe, ProbeOutcome
+
+    refused = ProbeOutcome(IMPLICIT_DENY, "AccessDenied", "Access Denied")
+    monkeypatch.setattr(Probe, "attempt", lambda self: refused)
+
+
 def test_unknown_issue_time_is_unknown_with_the_reason(
     alice: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -430,9 +443,13 @@ def test_unknown_issue_time_is_unknown_with_the_reason(
         run_cli("--output", "json", "user", "moto", "--before", "now", "--no-verify").exit_code == 0
     )
     use_session(monkeypatch, asia_key())  # not in the ledger
+    moto_enforces_nothing(monkeypatch)
     out = json_out(inspect())
     assert out["revocation"]["status"] == "unknown"
+    assert out["revocation"]["decided_by"] is None
     assert "issue time is not known" in out["revocation"]["reason"]
+    assert "probe: s3api list-buckets" in out["revocation"]["reason"]
+    assert out["revocation"]["probe"]["outcome"] == "implicit-deny"
 
 
 def test_a_token_that_cannot_read_iam_says_so_and_admin_profile_answers(
@@ -456,6 +473,7 @@ def test_a_token_that_cannot_read_iam_says_so_and_admin_profile_answers(
         run_cli("--output", "json", "user", "moto", "--before", "now", "--no-verify").exit_code == 0
     )
     monkeypatch.setattr(IamGateway, "read_principal", token_cannot_read_iam)
+    moto_enforces_nothing(monkeypatch)
     key = asia_key()
     record(key, issued_ago=timedelta(hours=1), mfa=False)
     Path(os.environ["AWS_SHARED_CREDENTIALS_FILE"]).write_text(
@@ -464,7 +482,7 @@ def test_a_token_that_cannot_read_iam_says_so_and_admin_profile_answers(
     use_session(monkeypatch, key)
     out = json_out(inspect())
     assert out["revocation"]["status"] == "unknown"
-    assert "fact 4" in out["revocation"]["reason"]
+    assert "id_credentials_temp_request.html" in out["revocation"]["reason"]
     assert "--admin-profile" in out["revocation"]["reason"]
     out = json_out(inspect("--admin-profile", "admin"))
     assert out["revocation"]["status"] == "revoked"

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from revoke.sandbox import Sandbox
+from revoke.sandbox.mfa import totp
 from revoke.state.ledger import Ledger
 from tests.helpers import json_out, run_cli
 
@@ -29,7 +30,6 @@ ALLOW_ALL = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
-SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 
 
 @pytest.fixture
@@ -46,6 +46,17 @@ def sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Sandbox
             UserName="alice", PolicyName="grant", PolicyDocument=json.dumps(ALLOW_ALL)
         )
         key = iam.create_access_key(UserName="alice")["AccessKey"]
+        # alice's virtual MFA device: the codes are its TOTP by the sandbox clock (mfa.py).
+        device = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]
+        seed = device["Base32StringSeed"]
+        seed = seed.decode() if isinstance(seed, bytes) else seed
+        iam.enable_mfa_device(
+            UserName="alice",
+            SerialNumber=device["SerialNumber"],
+            AuthenticationCode1=totp(seed, sb.clock.now(), step_offset=-1),
+            AuthenticationCode2=totp(seed, sb.clock.now(), step_offset=-1),
+        )
+        sb.mfa = (device["SerialNumber"], seed)  # type: ignore[attr-defined]
         root = sb.root_credentials
         creds = tmp_path / "credentials"
         creds.write_text(
@@ -72,10 +83,13 @@ def revoke_cli() -> str:
 
 def test_issue_eval_inspect_revoke_inspect(sandbox: Sandbox, tmp_path: Path) -> None:
     """The whole responder flow in one bash, as a person would type it."""
+    serial, seed = sandbox.mfa  # type: ignore[attr-defined]
+    # The code shown now; the sandbox accepts the step either side of its clock (mfa.py).
+    code = totp(seed, sandbox.clock.now())
     script = f"""
 set -e
-eval "$({revoke_cli()} --profile alice token issue --serial-number {SERIAL} \\
-        --token-code 123456 --format env)"
+eval "$({revoke_cli()} --profile alice token issue --serial-number {serial} \\
+        --token-code {code} --format env)"
 {revoke_cli()} --output json token inspect > before.json
 aws iam list-user-policies --user-name alice > /dev/null   # an MFA token may call IAM (fact 4)
 {revoke_cli()} --profile admin --output json user alice --before now --no-verify > revoke.json
@@ -163,8 +177,11 @@ def test_token_without_mfa_cannot_read_iam_and_inspect_says_why(sandbox: Sandbox
     assert run_cli("--profile", "alice", "token", "issue", "--write-profile", "tok").exit_code == 0
     out = json_out(run_cli("--output", "json", "token", "inspect", "--profile", "tok"))
     assert (out["status"], out["mfa"]) == ("valid", False)
-    assert out["revocation"]["status"] == "unknown"
-    assert "fact 4" in out["revocation"]["reason"]
+    # The cutoff cannot be read with the token, so the probe decides: its call is allowed.
+    verdict = out["revocation"]
+    assert (verdict["status"], verdict["decided_by"]) == ("not revoked", "probe")
+    assert verdict["probe"]["call"] == "s3api list-buckets"
+    assert "was allowed" in verdict["reason"]
     # GetAccessKeyInfo is off limits for the token too (fact 4); the offline decoding stands.
     assert out["key_account"] == sandbox.account_id and out["key_account_confirmed"] is None
     admin = json_out(
@@ -173,6 +190,7 @@ def test_token_without_mfa_cannot_read_iam_and_inspect_says_why(sandbox: Sandbox
         )
     )
     assert admin["revocation"]["status"] == "not revoked"
+    assert admin["revocation"]["decided_by"] == "ledger"
     assert admin["key_account_confirmed"] is True
 
 
@@ -212,3 +230,97 @@ def test_session_credentials_never_reach_get_session_token(sandbox: Sandbox) -> 
     assert result.exit_code == 253
     assert "Cannot call GetSessionToken with session credentials" in result.stderr
     assert len(sandbox.tokens) == before
+
+
+def _add_profile(name: str, creds: dict[str, Any]) -> None:
+    path = Path(os.environ["AWS_SHARED_CREDENTIALS_FILE"])
+    path.write_text(
+        path.read_text() + f"\n[{name}]\naws_access_key_id = {creds['AccessKeyId']}\n"
+        f"aws_secret_access_key = {creds['SecretAccessKey']}\n"
+        f"aws_session_token = {creds['SessionToken']}\n"
+    )
+
+
+def _alice_sts(sandbox: Sandbox) -> Any:
+    import configparser
+
+    parser = configparser.ConfigParser()
+    parser.read(os.environ["AWS_SHARED_CREDENTIALS_FILE"])
+    return sandbox.client("sts", **dict(parser["alice"]))
+
+
+def test_inspect_calls_a_revoked_token_revoked_with_an_empty_ledger(sandbox: Sandbox) -> None:
+    """Issue 17 item 4: the token was never in this machine's ledger (the attacker minted
+    it), so its issue time is unknown; inspect asks AWS with the token itself."""
+    leaked = _alice_sts(sandbox).get_session_token()["Credentials"]
+    _add_profile("leaked", leaked)
+    assert ledger().find(leaked["AccessKeyId"]) is None
+    revoked = run_cli("--profile", "admin", "user", "alice", "--before", "now", "--no-verify")
+    assert revoked.exit_code == 0, revoked.stderr
+    sandbox.clock.advance(2)
+    _add_profile("fresh", _alice_sts(sandbox).get_session_token()["Credentials"])
+
+    result = run_cli(
+        "--output", "json", "token", "inspect", "--profile", "leaked",
+        "--admin-profile", "admin", "--fresh-profile", "fresh",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    verdict = json_out(result)["revocation"]
+    assert (verdict["status"], verdict["decided_by"]) == ("revoked", "probe")
+    probe = verdict["probe"]
+    assert (probe["action"], probe["call"]) == ("s3:ListAllMyBuckets", "s3api list-buckets")
+    assert probe["chosen_by"].startswith("the evaluator")
+    assert (probe["outcome"], probe["fresh_outcome"]) == ("explicit-deny", "allowed")
+    assert probe["compared_with"] == "a token of profile fresh"
+    assert "explicit deny in an identity-based policy" in verdict["reason"]
+
+    # Without a fresh token the comparison is the evaluator's, and the answer says so.
+    alone = json_out(
+        run_cli(
+            "--output",
+            "json",
+            "token",
+            "inspect",
+            "--profile",
+            "leaked",
+            "--admin-profile",
+            "admin",
+        )  # fmt: skip
+    )["revocation"]
+    assert (alone["status"], alone["decided_by"]) == ("revoked", "probe")
+    assert alone["probe"]["compared_with"].startswith("the principal's policies as read now")
+    assert "cannot issue one for a user" in alone["reason"]
+
+    # The fresh token itself: allowed, so not revoked, decided by the same probe.
+    fresh = json_out(run_cli("--output", "json", "token", "inspect", "--profile", "fresh"))
+    assert (fresh["revocation"]["status"], fresh["revocation"]["decided_by"]) == (
+        "not revoked",
+        "probe",
+    )
+    assert ledger().find(leaked["AccessKeyId"]) is None
+
+
+def test_inspect_compares_a_role_session_with_one_the_admin_assumes(sandbox: Sandbox) -> None:
+    iam = sandbox.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName="app", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
+    old = _alice_sts(sandbox).assume_role(
+        RoleArn=f"arn:aws:iam::{sandbox.account_id}:role/app", RoleSessionName="ci"
+    )["Credentials"]
+    _add_profile("old", old)
+    assert (
+        run_cli("--profile", "admin", "role", "app", "--before", "now", "--no-verify").exit_code
+        == 0
+    )
+    sandbox.clock.advance(2)
+    out = json_out(
+        run_cli(
+            "--output", "json", "token", "inspect", "--profile", "old", "--admin-profile", "admin"
+        )
+    )
+    verdict = out["revocation"]
+    assert (verdict["status"], verdict["decided_by"]) == ("revoked", "probe")
+    assert verdict["probe"]["compared_with"] == (
+        f"a session of arn:aws:iam::{sandbox.account_id}:role/app the admin profile assumed now"
+    )
