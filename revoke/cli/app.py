@@ -94,6 +94,14 @@ class RevokeGroup(TyperGroup):
     """
 
     def invoke(self, ctx: Any) -> Any:
+        from revoke.aws.deadline import start_run
+
+        try:
+            return self._invoke(ctx)
+        finally:
+            start_run(None)  # the deadline was this run's (the demo and tests run many)
+
+    def _invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except RevokeError as err:

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from revoke.core import scrub
 from tests.helpers import assert_clean_failure, run_cli
 
 # What the conftest puts in the environment: the secret key of the credentials in use.
@@ -237,6 +236,7 @@ def test_a_timeout_that_is_not_a_deadline_is_bad_input(value: str) -> None:
 
 def test_secrets_in_answers_are_remembered_for_scrubbing() -> None:
     from revoke.aws.session import remember_secrets
+    from revoke.core import scrub
 
     scrub.forget_all()
     remember_secrets(
