@@ -539,10 +539,14 @@ class RevocationRecorder:
             row.warnings.append(
                 f"{state.kind} {state.name}: the {what} could not be read ({why}): not contained"
             )
-            found = {"error": why}
+            with self._lock:
+                self._listed.setdefault(self._key(state.kind, state.name), {})[what] = {
+                    "error": why
+                }
+            return None
         with self._lock:
             self._listed.setdefault(self._key(state.kind, state.name), {})[what] = found
-        return None if isinstance(found, dict) else found
+        return found
 
     def _plan_more(self, state: PrincipalState, row: TargetPlan) -> list[dict[str, Any]]:
         """Issue 15: service-specific credentials, SSH keys, signing certificates, MFA
