@@ -72,3 +72,25 @@ def test_clients_of_a_session_parse_with_it(monkeypatch: pytest.MonkeyPatch) -> 
         created = iam.create_user(UserName="alice")["User"]["CreateDate"]
     assert created.tzinfo is not None and created.utcoffset() == timedelta(0)
     assert abs(datetime.now(timezone.utc) - created) < timedelta(minutes=5)
+
+
+def test_timeout_caps_every_attempts_connect_and_read_timeouts() -> None:
+    from revoke.aws.session import CONNECT_TIMEOUT, READ_TIMEOUT, client_config
+
+    capped = client_config(timeout=2.5)
+    assert (capped.connect_timeout, capped.read_timeout) == (2.5, 2.5)
+    roomy = client_config(timeout=600)
+    assert (roomy.connect_timeout, roomy.read_timeout) == (CONNECT_TIMEOUT, READ_TIMEOUT)
+    session = AwsSession(region="us-east-1", timeout=2.5)
+    assert session.deadline is not None and session.assume({}).deadline is session.deadline
+
+
+def test_s3_redirects_are_left_to_botocore() -> None:
+    """S3 answers 301/307 to send a client to the bucket's region: not a bad peer."""
+    import botocore.session
+
+    from revoke.aws.session import check_answer
+
+    model = botocore.session.get_session().get_service_model("s3")
+    op = model.operation_model("GetBucketLocation")
+    check_answer(op, {"status_code": 301, "headers": {}, "body": b""})  # no error
