@@ -40,14 +40,17 @@ def _lift_row(plan: Any) -> dict[str, Any]:
         restores = f"previous document (cutoff {cutoff})" if cutoff else "previous document"
     else:
         restores = "-"
-    keys = [s for s in plan.containment if s.get("action") == "reactivate_key"]
+    keys = [s for s in plan.containment if str(s.get("action", "")).startswith("reactivate_")]
     return {
         "kind": plan.kind,
         "name": plan.name,
         "status": plan.status,
         "policy": plan.policy_action,
         "restores": restores,
-        "keys": ", ".join(f"{s['access_key_id']} {s['result']}" for s in keys) or "-",
+        "keys": ", ".join(
+            f"{s.get('access_key_id') or s.get('credential_id')} {s['result']}" for s in keys
+        )
+        or "-",
         "detail": plan.error or plan.reason,
     }
 
@@ -80,10 +83,17 @@ def _lift_command(kind: str):  # noqa: ANN202 - Typer builds the signature
                 # What goes back into IAM, in full, before the question.
                 g.say(f"document to install as {plan.policy_name} on {kind} {target.name}:")
                 g.say(json.dumps(plan.restored_document, indent=2))
+            for step in plan.containment:
+                if step.get("action") == "restore_trust" and step.get("result") == "planned":
+                    g.say(f"trust policy to install on role {target.name}:")
+                    g.say(json.dumps(step["document"], indent=2))
+            planned = [s for s in plan.containment if s["result"] == "planned"]
+            trust = any(s["action"] == "restore_trust" for s in planned)
             return g.confirm(
                 f"Lift the revocation of {kind} {target.name} ({plan.policy_action} the "
-                f"policy, reactivate {sum(s['result'] == 'planned' for s in plan.containment)}"
-                " key(s))? Sessions it denied work again."
+                f"policy, reactivate {len(planned) - trust} credential(s)"
+                + (", restore the trust policy" if trust else "")
+                + ")? Sessions it denied work again."
             )
 
         plan = lift_target(
@@ -114,7 +124,13 @@ def _lift_command(kind: str):  # noqa: ANN202 - Typer builds the signature
     command.__doc__ = (
         f"Undo the journalled revocation of a {kind}: restore the document that was there "
         "before, or remove ours"
-        + ("; reactivate the keys it deactivated." if kind == "user" else ".")
+        + (
+            "; reactivate the keys, service-specific credentials, SSH keys and signing "
+            "certificates it deactivated, and say what cannot be restored (console "
+            "password, MFA devices, sign-in sessions)."
+            if kind == "user"
+            else "; remove the statement --lock-trust added to the trust policy."
+        )
     )
     return command
 
