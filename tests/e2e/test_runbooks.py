@@ -86,6 +86,7 @@ def test_every_runbook_with_commands_is_exercised_here() -> None:
     with_commands = {p.name for p in RUNBOOKS.glob("*.md") if bash_blocks(p.name)}
     assert with_commands == {
         "compromised-access-key.md",
+        "compromised-user-every-credential.md",
         "leaked-key-id.md",
         "leaked-role-session.md",
         "org-wide-revocation.md",
@@ -144,6 +145,43 @@ def test_compromised_access_key_runbook(sandbox: Sandbox, tmp_path: Path) -> Non
     for secret in (leaked["SecretAccessKey"], other["SecretAccessKey"], "New-Passw0rd!x"):
         assert secret not in (tmp_path / "incident-journal.jsonl").read_text()
         assert secret not in proc.stdout + proc.stderr
+
+
+def test_compromised_user_every_credential_runbook(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Issue 15: every credential kind contained by the runbook, nothing open after, and
+    the lift gives back what it can and names the rest."""
+    from tests.e2e.test_contain_all import compromised, secrets_of, statuses
+
+    made = compromised(sandbox)
+    name = made["name"]
+    proc = run_runbook(
+        "compromised-user-every-credential.md",
+        sandbox,
+        tmp_path,
+        {"USER_NAME": name, "INCIDENT_START_TIME": "-1d"},
+    )
+    containment = json.loads((tmp_path / "containment.json").read_text())
+    (target,) = containment["targets"]
+    assert target["status"] == "applied"
+    assert all(s["result"] == "done" for s in target["containment"])
+    assert len(target["containment"]) == 9  # 2 keys, password, 2 service, SSH, cert, MFA, sign-in
+    # After the lift: every reversible credential is back, the MFA device and the
+    # sessions are named as not restorable.
+    after = statuses(sandbox, made)
+    assert after["keys"] == ["Active", "Active"] and after["ssh"] == ["Active"]
+    assert set(after["service"].values()) == {"Active"} and after["cert"] == ["Active"]
+    assert after["mfa"] == []
+    assert f"MFA device {made['serial']}" in proc.stdout + proc.stderr
+    assert "cannot be restored" in proc.stdout + proc.stderr
+    journal = Journal(tmp_path / "incident-journal.jsonl")
+    assert journal.verify() == []
+    assert [r["action"] for r in journal.records() if r["action"] != "verify"] == [
+        "revoke",
+        "lift",
+    ]
+    for secret in secrets_of(made):
+        assert secret not in proc.stdout + proc.stderr
+        assert secret not in (tmp_path / "incident-journal.jsonl").read_text()
 
 
 def test_leaked_role_session_runbook(
