@@ -76,6 +76,14 @@ class RunContext:
 
     @property
     def state_dir(self) -> Path:
+        """Where the token ledger and the per-principal locks live: beside a local journal;
+        with a journal in S3 or DynamoDB, the local state folder (never a folder named
+        after the bucket in the current directory)."""
+        from revoke.state.backends import parse_location
+        from revoke.state.paths import default_state_dir
+
+        if parse_location(self.journal_path) is not None:
+            return default_state_dir()
         return self.journal_path.parent
 
     def say(self, message: str) -> None:
