@@ -52,9 +52,15 @@ class Case:
     name: str
     token_issue_time: str | None
     expect_deny: bool
+    userid: str | None = None  # the session asked about (a session-scoped deny)
 
     def context(self) -> dict[str, Any]:
-        return {TOKEN_ISSUE_TIME: self.token_issue_time} if self.token_issue_time else {}
+        found: dict[str, Any] = {}
+        if self.token_issue_time:
+            found[TOKEN_ISSUE_TIME] = self.token_issue_time
+        if self.userid:
+            found[USERID] = self.userid
+        return found
 
 
 def cases_for(cutoff: str) -> list[Case]:
@@ -65,6 +71,31 @@ def cases_for(cutoff: str) -> list[Case]:
         Case(CASE_BEFORE, (moment - second).strftime(CUTOFF_FORMAT), True),
         Case(CASE_AFTER, (moment + second).strftime(CUTOFF_FORMAT), False),
         Case(CASE_NO_ISSUE_TIME, None, False),
+    ]
+
+
+CASE_OTHER_SESSION = "other_session_of_the_role"
+USERID = "aws:userid"
+
+
+def other_session(userid: str) -> str:
+    """A session of the same role that nobody saw: same role ID, another session name."""
+    role_id = userid.split(":", 1)[0]
+    return f"{role_id}:revoke-proof-other-session"
+
+
+def session_cases_for(cutoff: str, userid: str) -> list[Case]:
+    """A session-scoped deny (revoke.core.sessiondeny): the session seen is denied one
+    second before the cutoff and not one second after; another session of the role is not
+    denied, nor is a request without aws:TokenIssueTime (a long-term key)."""
+    moment = cutoff_datetime(cutoff)
+    second = timedelta(seconds=1)
+    before = (moment - second).strftime(CUTOFF_FORMAT)
+    return [
+        Case(CASE_BEFORE, before, True, userid),
+        Case(CASE_AFTER, (moment + second).strftime(CUTOFF_FORMAT), False, userid),
+        Case(CASE_OTHER_SESSION, before, False, other_session(userid)),
+        Case(CASE_NO_ISSUE_TIME, None, False, userid),
     ]
 
 
@@ -83,6 +114,7 @@ class CaseResult:
         data: dict[str, Any] = {
             "case": self.case.name,
             "token_issue_time": self.case.token_issue_time,
+            **({"userid": self.case.userid} if self.case.userid else {}),
             "expected": EXPECT_DENY if self.case.expect_deny else EXPECT_NO_DENY,
             "decision": self.decision,
             "denied_by_revocation": self.revocation_denies,
@@ -158,12 +190,13 @@ def prove(
     cutoff: str,
     *,
     action: str = DEFAULT_ACTION,
+    cases: Sequence[Case] | None = None,
 ) -> LogicProof:
     """Evaluate the three cases over `policies` ((label, document) pairs, every identity
     policy of the principal); `ours` names the labels of the revocation policies."""
     from revoke.core.evaluate import PolicyEvaluationError, evaluate
 
-    cases = cases_for(cutoff)
+    cases = list(cases) if cases is not None else cases_for(cutoff)
     revocations = _revocation_statements(policies, ours)
     proof = LogicProof(status=LOGIC_OK, action=action, cases=[], policies=len(policies))
     if not revocations:

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from revoke.core.policy import PolicyTemplate
+from revoke.core.sessiondeny import SESSION_POLICY_NAME
 
 _PACKAGED = Path(__file__).resolve().parents[1] / "policies"
 _CHECKOUT = Path(__file__).resolve().parents[2] / "policies"
@@ -40,7 +41,16 @@ def deny_older_sessions_scp() -> PolicyTemplate:
     return load_template("deny-older-sessions-scp.json.j2")
 
 
-INSTANCE_POLICY_NAME = "AWSRevokeInstanceSessions"
+def deny_sessions() -> PolicyTemplate:
+    """Issue 16 item 2: deny a role's sessions seen (aws:userid `ROLE-ID:SESSION-NAME`)
+    issued before the cutoff, and only those (revoke.core.sessiondeny), optionally also
+    by instance (ec2:SourceInstanceARN). One template for both `revoke ... --follow` and
+    `revoke respond`'s instance containment."""
+    return load_template("deny-sessions.json.j2")
+
+
+# One policy per role for every session-scoped deny (the follow's and an instance's).
+INSTANCE_POLICY_NAME = SESSION_POLICY_NAME
 
 
 def deny_instance_sessions() -> PolicyTemplate:
@@ -51,4 +61,4 @@ def deny_instance_sessions() -> PolicyTemplate:
     ec2:SourceInstanceARN (IAM User Guide, reference_policies_condition-keys.html); either
     statement denies it, neither touches another instance's sessions or the sessions
     issued after the cutoff (the fresh ones a new profile association hands out)."""
-    return load_template("deny-instance-sessions.json.j2")
+    return deny_sessions()

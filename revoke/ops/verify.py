@@ -31,9 +31,12 @@ from revoke.core.proof import (
     DEFAULT_ACTION,
     LOGIC_ERROR,
     LOGIC_FAILED,
+    Case,
     cases_for,
     prove,
+    session_cases_for,
 )
+from revoke.core.timeparse import cutoff_datetime
 from revoke.errors import AwsFailure, BadInput, RevokeError
 from revoke.ops.probing import (
     CONFIRMED,
@@ -86,7 +89,22 @@ def logic_layer(reader: PolicyReader, row: TargetPlan, cutoff: str) -> dict[str,
         policies = reader.identity_policies(row.kind, row.name)
     except RevokeError as err:
         return {"status": LOGIC_ERROR, "error": err.message, "cases": []}
-    return prove(policies, our_labels(row), cutoff).to_json()
+    return prove(policies, our_labels(row), cutoff, cases=session_cases(row)).to_json()
+
+
+def session_cases(row: TargetPlan) -> list[Case] | None:
+    """A session-scoped deny (revoke.core.sessiondeny) is proven on its own cases: the
+    session seen with the latest cutoff is denied before it, another session of the role
+    is not (revoke.core.proof.session_cases_for). None: the role-wide cases."""
+    from revoke.core.sessiondeny import denied_sessions, is_session_deny
+
+    if not is_session_deny(row.policy_document):
+        return None
+    seen = denied_sessions(row.policy_document)["userids"]
+    if not seen:
+        return None
+    userid = max(seen, key=lambda u: (cutoff_datetime(seen[u]), u))
+    return session_cases_for(seen[userid], userid)
 
 
 def _ours(matched: Sequence[str], row: TargetPlan) -> bool:
@@ -101,6 +119,12 @@ def simulation_layer(reader: PolicyReader, row: TargetPlan, cutoff: str) -> dict
     it sees neither enforcement nor propagation."""
     from revoke.aws.policies import SimulationUnavailable
 
+    if session_cases(row) is not None:
+        return {
+            "status": SKIPPED,
+            "reason": "a session-scoped deny's cases need aws:userid in the simulator's "
+            "context; the evaluator proved them",
+        }
     try:
         arn = reader.principal_arn(row.kind, row.name)
         cases = []
@@ -184,7 +208,11 @@ def verify_rows(
     def in_force(row: TargetPlan) -> str:
         # A row written for containment alone keeps a later cutoff already in force (fact
         # 12): verify the cutoff its document holds, not the run's.
-        return existing_cutoff(row.policy_document) or cutoff
+        from revoke.core.sessiondeny import session_cutoff
+
+        return (
+            existing_cutoff(row.policy_document) or session_cutoff(row.policy_document) or cutoff
+        )
 
     def logic_for(row: TargetPlan) -> None:
         row.verification["logic"] = logic_layer(reader, row, in_force(row))
