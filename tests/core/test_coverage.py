@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import pytest
+
 from revoke.core import coverage as cov
 from revoke.core.coverage import PrincipalCredentials, coverage, is_quarantine_policy
 from revoke.errors import ExitCode
@@ -78,27 +80,21 @@ def test_every_user_path_open_names_its_closing_command() -> None:
         "revoke user alice --before now --disable-console"
     ]
     assert paths[cov.SESSIONS].closes == [f"revoke user alice --before {CUTOFF}"]
+    # Issue 15 item 3: each path's own `revoke user` flag (REVOKE_FLAGS).
     assert paths[cov.SERVICE_CREDENTIALS].closes == [
-        "aws iam update-service-specific-credential --user-name alice "
-        f"--service-specific-credential-id {i} --status Inactive"
-        for i in ("ACCA1", "ACCA2")
+        "revoke user alice --before now --deactivate-service-credentials"
     ]
     assert paths[cov.SERVICE_CREDENTIALS].docs == cov.BEDROCK_REVOKE_DOCS
-    assert paths[cov.SSH_KEYS].closes == [
-        "aws iam update-ssh-public-key --user-name alice --ssh-public-key-id APKA1 "
-        "--status Inactive"
-    ]
+    assert paths[cov.SSH_KEYS].closes == ["revoke user alice --before now --deactivate-ssh-keys"]
     assert paths[cov.SIGNING_CERTIFICATES].closes == [
-        "aws iam update-signing-certificate --user-name alice --certificate-id CERT1 "
-        "--status Inactive"
+        "revoke user alice --before now --deactivate-certificates"
     ]
     # Only the device enabled during the incident is a foothold.
     assert paths[cov.MFA_DEVICES].closes == [
-        "aws iam deactivate-mfa-device --user-name alice "
-        "--serial-number arn:aws:iam::123456789012:mfa/evil"
+        f"revoke user alice --before now --deactivate-mfa-since {SINCE}"
     ]
     assert paths[cov.SIGNIN_SESSIONS].closes == [
-        f"aws signin batch-revoke-sessions --principal-arn {ARN} --session-arns {SESSION_ARN}"
+        "revoke user alice --before now --revoke-signin-sessions"
     ]
     assert report.exit_code() == ExitCode.UNVERIFIED
     payload = report.to_json()
@@ -153,7 +149,9 @@ def test_an_expired_signin_session_is_not_open() -> None:
     )
 
 
-def test_signin_revocations_are_batched_by_five() -> None:
+def test_signin_revocations_are_batched_by_five(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The AWS CLI fallback (a role's sessions; a user's before the flag existed).
+    monkeypatch.setitem(cov.REVOKE_FLAGS, cov.SIGNIN_SESSIONS, None)
     found = contained()
     found.signin_sessions = [
         {"arn": f"{SESSION_ARN}{n}", "status": "ACTIVE", "issued_at": 1, "expires_at": None}

@@ -198,13 +198,23 @@ def test_every_path_open_with_its_closing_command(iam: Any, fakes: Fakes) -> Non
     assert closes[cov.ACCESS_KEYS] == ["revoke user alice --before now --deactivate-keys"]
     assert closes[cov.CONSOLE_PASSWORD] == ["revoke user alice --before now --disable-console"]
     assert closes[cov.SESSIONS] == ["revoke user alice --before now"]
-    assert any(made["ssh"] in c for c in closes[cov.SSH_KEYS])
-    assert any(made["cert"] in c for c in closes[cov.SIGNING_CERTIFICATES])
-    assert any(made["serial"] in c for c in closes[cov.MFA_DEVICES])
-    assert len(closes[cov.SERVICE_CREDENTIALS]) == 2
-    assert closes[cov.SIGNIN_SESSIONS][0].startswith(
-        f"aws signin batch-revoke-sessions --principal-arn {made['arn']}"
-    )
+    # Issue 15 item 3: each path's own `revoke user` flag (REVOKE_FLAGS); the items
+    # still name each credential.
+    listed = str(report.to_json())
+    assert all(made[k] in listed for k in ("ssh", "cert", "serial"))
+    assert closes[cov.SSH_KEYS] == ["revoke user alice --before now --deactivate-ssh-keys"]
+    assert closes[cov.SIGNING_CERTIFICATES] == [
+        "revoke user alice --before now --deactivate-certificates"
+    ]
+    assert closes[cov.MFA_DEVICES] == [
+        f"revoke user alice --before now --deactivate-mfa-since {since}"
+    ]
+    assert closes[cov.SERVICE_CREDENTIALS] == [
+        "revoke user alice --before now --deactivate-service-credentials"
+    ]
+    assert closes[cov.SIGNIN_SESSIONS] == [
+        "revoke user alice --before now --revoke-signin-sessions"
+    ]
     payload = report.to_json()
     assert payload["open"] == len(cov.USER_PATHS)
     assert payload["evidence"][0]["policy_name"] == "AWSCompromisedKeyQuarantineV2"
