@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from revoke.state import journal as journal_module
 from revoke.state.journal import Journal, JournalError
+from revoke.state.journal import chain as journal_module
 
 
 def test_concurrent_appends_share_fsyncs_and_keep_one_chain(
