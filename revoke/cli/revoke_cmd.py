@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from revoke.cli import fanout_cmd
+from revoke.cli import fanout_cmd, key_cmd
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
 from revoke.core.names import TargetName, parse_target, read_names_file
@@ -306,8 +306,28 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
         account_workers: int = typer.Option(
             4, "--account-workers", min=1, max=32, help=fanout_cmd.ACCOUNT_WORKERS_HELP
         ),
+        follow: bool = typer.Option(False, "--follow", help=key_cmd.FOLLOW_HELP),
+        scope: str = typer.Option("session", "--scope", help=key_cmd.SCOPE_HELP),
+        restore_changes: bool = typer.Option(False, "--restore-changes", help=key_cmd.RESTORE_HELP),
+        org_scp: bool = typer.Option(False, "--org-scp", help=key_cmd.ORG_SCP_HELP),
     ) -> None:
         g = get_globals(ctx)
+        if follow:  # issue 16: trace the principal, contain what it reached (ops.follow)
+            key_cmd.follow_principal(
+                g,
+                kind,
+                names or [],
+                before=before,
+                dry_run=dry_run,
+                verify=not no_verify,
+                scope=scope,
+                allow_future=allow_future,
+                restore_changes=restore_changes,
+                org_scp=org_scp,
+                accounts=accounts,
+                role_name=assume_role_name,
+            )
+            return
         if kind != "user" and (deactivate_keys or disable_console):
             raise BadInput(
                 "--deactivate-keys and --disable-console apply to users only: a role has "

@@ -249,9 +249,7 @@ def plan_session_target(
     if not state.exists:
         return failed(kind, name, state.account, f"{kind} {name} does not exist", "NoSuchEntity")
     if kind != "role":
-        return failed(
-            kind, name, state.account, "a session-scoped deny is for roles", "BadInput"
-        )
+        return failed(kind, name, state.account, "a session-scoped deny is for roles", "BadInput")
     if state.path.startswith(names.SERVICE_LINKED_PATH):
         return failed(kind, name, state.account, names.service_linked_refused(name).message)
     if state.path.startswith(names.IDENTITY_CENTER_PATH_PREFIX):

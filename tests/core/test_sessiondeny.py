@@ -20,7 +20,10 @@ from revoke.ops.templates import deny_older_sessions, deny_sessions
 
 EARLY, LATE = "2026-11-29T05:00:01Z", "2026-11-29T06:00:00Z"
 A, B = "AROAEXAMPLEROLEID1:attacker", "AROAEXAMPLEROLEID1:attacker-2"
-ALLOW = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ALLOW = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 
 
 def render(cutoff: str, *userids: str) -> dict:
@@ -53,7 +56,10 @@ def test_merge_keeps_both_lists_and_never_moves_a_session_earlier() -> None:
 
 
 def test_other_statements_are_kept_and_strip_leaves_them() -> None:
-    existing = {"Version": "2012-10-17", "Statement": [ALLOW["Statement"][0], *render(EARLY, A)["Statement"]]}
+    existing = {
+        "Version": "2012-10-17",
+        "Statement": [ALLOW["Statement"][0], *render(EARLY, A)["Statement"]],
+    }
     merged = merge_session_deny(existing, render(LATE, B))
     assert merged["Statement"][0] == ALLOW["Statement"][0]
     assert strip_sessions(merged) == {"Version": "2012-10-17", "Statement": [ALLOW["Statement"][0]]}
@@ -61,7 +67,9 @@ def test_other_statements_are_kept_and_strip_leaves_them() -> None:
 
 
 def test_plan_is_unchanged_when_every_session_is_denied_as_late() -> None:
-    state = PrincipalState("role", "admin", inline_policies={SESSION_POLICY_NAME: render(LATE, A, B)})
+    state = PrincipalState(
+        "role", "admin", inline_policies={SESSION_POLICY_NAME: render(LATE, A, B)}
+    )
     row = plan_session_target(state, EARLY, render(EARLY, A), quotas=Quotas())
     assert row.status == "unchanged"
     row = plan_session_target(state, LATE, render(LATE, "AROAEXAMPLEROLEID1:new"), quotas=Quotas())
@@ -93,5 +101,7 @@ def test_the_role_wide_cases_fail_a_session_deny() -> None:
     """Proving a session deny on the role-wide cases would wrongly pass nothing: the
     verifier must pick the session cases (revoke.ops.verify.session_cases)."""
     doc = render(EARLY, A)
-    proof = prove([(f"inline:{SESSION_POLICY_NAME}", doc)], {f"inline:{SESSION_POLICY_NAME}"}, EARLY)
+    proof = prove(
+        [(f"inline:{SESSION_POLICY_NAME}", doc)], {f"inline:{SESSION_POLICY_NAME}"}, EARLY
+    )
     assert proof.status == "failed"
