@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from revoke.core.policy import POLICY_NAME, existing_cutoff, revocation_cutoff_of, statements_of
+from revoke.core.sessiondeny import SESSION_POLICY_NAME, session_cutoff
 from revoke.core.timeparse import cutoff_datetime, format_cutoff, human_duration
 from revoke.errors import RevokeError
 from revoke.ops.revocation_policy import ROLE_TOKEN_LIFE, USER_TOKEN_LIFE, RevocationPolicy
@@ -37,7 +38,13 @@ DEFAULT_MARGIN = 3_600  # fact 18 propagation ("a few minutes") and clock skew, 
 
 def strip_revocation(document: dict[str, Any]) -> dict[str, Any] | None:
     """The document without its revocation statement(s); None when nothing else is left."""
-    others = [s for s in statements_of(document) if revocation_cutoff_of(s) is None]
+    from revoke.core.sessiondeny import session_statement_of
+
+    others = [
+        s
+        for s in statements_of(document)
+        if revocation_cutoff_of(s) is None and session_statement_of(s) is None
+    ]
     if not others:
         return None
     kept = dict(document)
@@ -106,7 +113,9 @@ def decide_gc(item: GcItem, *, now: datetime, margin: int) -> GcItem:
     if item.document is None:
         item.reason = "no document"
         return item
-    item.cutoff = existing_cutoff(item.document)
+    # A session-scoped deny (revoke --follow, revoke respond) is gone the same way: every
+    # session it names was issued before its cutoff (revoke.core.sessiondeny).
+    item.cutoff = existing_cutoff(item.document) or session_cutoff(item.document)
     if item.cutoff is None:
         item.reason = "holds no revocation statement: not ours to remove"
         return item
@@ -158,7 +167,8 @@ def plan_gc(
 
     def scan(principal: tuple[str, str]) -> tuple[str, str] | None:
         kind, name = principal
-        return principal if POLICY_NAME in gateway.inline_policy_names(kind, name) else None
+        listed = gateway.inline_policy_names(kind, name)
+        return principal if POLICY_NAME in listed or SESSION_POLICY_NAME in listed else None
 
     principals = [(k, n) for k in ("user", "role") for n in gateway.list_names(k)]
     candidates = [c for c in map_bounded(scan, principals, max_workers, on_done) if c]
@@ -181,8 +191,9 @@ def plan_gc(
             use_max_session_duration=use_max_session_duration,
         )
         found: list[tuple[str, str, str | None, dict[str, Any] | None]] = []
-        if POLICY_NAME in state.inline_policies:
-            found.append((POLICY_NAME, "inline", None, state.inline_policies[POLICY_NAME]))
+        for inline in (POLICY_NAME, SESSION_POLICY_NAME):
+            if inline in state.inline_policies:
+                found.append((inline, "inline", None, state.inline_policies[inline]))
         if state.managed_fallback_arn:
             found.append(
                 (

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from revoke.core.anchor import allows_anything, check_origin
 from revoke.core.policy import POLICY_NAME, existing_cutoff, validate_document
+from revoke.core.sessiondeny import session_cutoff
 from revoke.core.timeparse import cutoff_datetime, format_cutoff
 from revoke.errors import BadInput, RevokeError
 from revoke.ops.containment import (
@@ -337,10 +338,11 @@ def _reenabled_sessions(
     kind: str, removed: dict[str, Any] | None, restored: dict[str, Any] | None, now: datetime
 ) -> str | None:
     """Say so when lifting lets sessions that may still be alive work again (fact 12)."""
-    cutoff = existing_cutoff(removed)
+    # A session-scoped deny (revoke.core.sessiondeny) re-enables its sessions the same way.
+    cutoff = existing_cutoff(removed) or session_cutoff(removed)
     if cutoff is None:
         return None
-    kept = existing_cutoff(restored)
+    kept = existing_cutoff(restored) or session_cutoff(restored)
     if kept is not None and cutoff_datetime(kept) >= cutoff_datetime(cutoff):
         return None
     life = USER_TOKEN_LIFE if kind == "user" else ROLE_TOKEN_LIFE
