@@ -57,8 +57,15 @@ def emit(
     title: str | None = None,
     warnings: Sequence[str] = (),
 ) -> None:
-    """Print `payload` as JSON, or `rows` as text/table; warnings also to stderr, always."""
-    if g.output == "json":
+    """Print `payload` as JSON, or `rows` as text/table; warnings also to stderr, always.
+    With --query: the query's result over `payload`, in the output format (revoke.cli.query)."""
+    if g.query is not None:
+        import sys
+
+        from revoke.cli.query import print_query
+
+        print_query(g.output, g.query, payload, sys.stdout)
+    elif g.output == "json":
         write_json(payload)
     elif g.output == "text":
         text = rows_text(list(rows), columns)

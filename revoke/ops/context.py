@@ -44,6 +44,8 @@ class RunContext:
     region: str | None = None
     endpoint_url: str | None = None
     output: str = "json"
+    # --query: a JMESPath expression over the JSON result (None: the whole result).
+    query: str | None = None
     journal_path: Path = field(default_factory=default_journal_path)
     yes: bool = False
     debug: bool = False
