@@ -207,7 +207,7 @@ def cutoff_for_session(requested: str, issued_at: datetime | None, source: str) 
             requested=requested,
             moved=False,
             reason=f"the key's issue time is unknown: cutoff {requested} covers it only if "
-            "the key was issued before then (AWS-FACTS fact 22); --before now always does",
+            "the key was issued before then; --before now always does",
         )
     needed = earliest_covering_cutoff(issued_at)
     issued = issued_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -217,14 +217,14 @@ def cutoff_for_session(requested: str, issued_at: datetime | None, source: str) 
             requested=requested,
             moved=False,
             reason=f"the key was issued at {issued} ({source}); cutoff {requested} is after "
-            "it, so the deny covers that session (DateLessThan is strict: fact 10, fact 22)",
+            "it, so the deny covers that session (DateLessThan is strict)",
         )
     return CutoffChoice(
         cutoff=needed,
         requested=requested,
         moved=True,
         reason=f"the key was issued at {issued} ({source}), after the requested cutoff "
-        f"{requested}, which would have left it working (fact 22); the cutoff is moved to "
+        f"{requested}, which would have left it working; the cutoff is moved to "
         f"{needed}, one second after the issue time, because DateLessThan is strict and "
-        "issue times are reported to the second (fact 10)",
+        "issue times are reported to the second",
     )

@@ -63,21 +63,21 @@ def choose_duration(requested: str | None, kind: str) -> DurationChoice:
     if seconds < MIN_DURATION:
         raise BadInput(
             f"--duration {requested} is {seconds} s; GetSessionToken needs at least "
-            f"{MIN_DURATION} s (15m) (AWS-FACTS fact 1)",
+            f"{MIN_DURATION} s (15m) (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html)",
             hint="use --duration 15m or more",
         )
     if seconds > USER_MAX_DURATION:
         most = f"{ROOT_MAX_DURATION} s (1h)" if root else f"{USER_MAX_DURATION} s (36h)"
         raise BadInput(
             f"--duration {requested} is {seconds} s; {who} gets at most {most}, and AWS "
-            f"refuses any request over {USER_MAX_DURATION} s (AWS-FACTS fact 1)",
+            f"refuses any request over {USER_MAX_DURATION} s (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html)",
             hint=f"use --duration {'1h' if root else '36h'} or less",
         )
     if root and seconds > ROOT_MAX_DURATION:
         return DurationChoice(
             ROOT_MAX_DURATION,
             note=f"the account root gets at most 1h: AWS would shorten --duration {requested} to "
-            f"3600 s, so 3600 s is asked for (AWS-FACTS fact 1)",
+            f"3600 s, so 3600 s is asked for (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html)",
         )
     return DurationChoice(seconds)
 
@@ -92,13 +92,13 @@ def check_mfa(serial_number: str | None, token_code: str | None) -> None:
         )
     if token_code is not None and not _TOKEN_CODE.match(token_code):
         raise BadInput(
-            "--token-code must be exactly 6 digits (AWS-FACTS fact 2)",
+            "--token-code must be exactly 6 digits (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html)",
             hint="the current code shown by the MFA device, e.g. --token-code 123456",
         )
     if serial_number is not None and not _SERIAL.match(serial_number):
         raise BadInput(
             f"--serial-number {serial_number!r} is not an MFA serial: 9-256 characters of "
-            "letters, digits and _+=,.@:/- (AWS-FACTS fact 2)",
+            f"letters, digits and _+=,.@:/- (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html)",
             hint="a hardware serial such as GAHT12345678 or a virtual device ARN such as "
             "arn:aws:iam::123456789012:mfa/alice",
         )
@@ -110,7 +110,7 @@ def refuse_session_credentials(access_key_id: str | None, session_token: str | N
         raise NoCredentials(
             f"the credentials in use are session credentials ({access_key_id or 'unknown key'}"
             f'): AWS answers GetSessionToken with "AccessDenied: {SESSION_CREDENTIALS_MESSAGE}" '
-            "(AWS-FACTS fact 3)",
+            f"(https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html)",
             hint="use the IAM user's long-term access key (AKIA...) with --profile; "
             "to see what these credentials are: revoke token inspect",
         )
@@ -156,13 +156,15 @@ def coverage(
     if principal_kind == "root":
         return Coverage(
             "not applicable",
-            "the account root cannot be restricted by IAM policies (AWS-FACTS fact 15)",
+            "the account root cannot be restricted by IAM policies",
             cutoff_text,
         )
     if key_kind == "long-term":
         reason = (
             "a long-term key carries no aws:TokenIssueTime, so a cutoff never denies it "
-            "(AWS-FACTS fact 9); deactivate the key to stop it (fact 3)"
+            "(https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+            "reference_policies_condition-keys.html#condition-keys-tokenissuetime); "
+            "deactivate the key to stop it"
         )
         return Coverage("not revoked", reason, cutoff_text)
     if cutoff is None:

@@ -61,7 +61,10 @@ def token_life(
 ) -> tuple[int, str]:
     """The longest a token the deny covers can live, and where that number comes from."""
     if kind == "user":
-        return USER_TOKEN_LIFE, "36 h: the longest IAM user session (fact 23)"
+        return USER_TOKEN_LIFE, (
+            "36 h: the longest IAM user session "
+            "(https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html)"
+        )
     if not use_max_session_duration:
         return ROLE_TOKEN_LIFE, (
             "12 h: the longest role session; MaxSessionDuration does not bound EC2 instance "

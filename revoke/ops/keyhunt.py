@@ -180,7 +180,7 @@ def long_term_owner(found: KeyOwner, session: AwsSession) -> KeyOwner:
             "it was deleted, the ID is mistyped, or it is a key of the account root user; "
             "nothing was changed",
             code="NoSuchEntity",
-            hint="a root key cannot be restricted by any IAM policy (AWS-FACTS fact 15): sign "
+            hint="a root key cannot be restricted by any IAM policy: sign "
             "in as the root user and delete it; a deleted key can do nothing more",
         )
     user, used = owner
@@ -199,7 +199,7 @@ def long_term_owner(found: KeyOwner, session: AwsSession) -> KeyOwner:
     if found.key_status == "Inactive":
         found.warnings.append(
             f"access key {key_id} is already Inactive: it mints nothing more, but sessions it "
-            "minted before live on until the deny covers them (fact 3)"
+            "minted before live on until the deny covers them"
         )
     return found
 

@@ -252,7 +252,7 @@ def _refuse_uncontainable(request: ContainmentRequest, *, mode: str, whole_role:
         role = request.principal.name if request.principal else "the role"
         raise BadInput(
             f"{request.finding_type}: a deny on role {role} stops every instance using it "
-            "until their credentials renew (fact 29 of the design); nothing was changed",
+            "until their credentials renew; nothing was changed",
             hint=f"--whole-role to deny every session of {role} anyway; or replace the "
             f"instance's profile association to force fresh credentials "
             f"({PROFILE_ASSOCIATION_URL})",

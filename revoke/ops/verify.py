@@ -148,7 +148,8 @@ def simulation_layer(reader: PolicyReader, row: TargetPlan, cutoff: str) -> dict
         "status": "mismatch",
         "cases": cases,
         "reason": "the simulator disagrees; IAM may not have propagated the change yet "
-        "(fact 18): run revoke verify again in a minute",
+        "(https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html"
+        "#troubleshoot_general_eventual-consistency): run revoke verify again in a minute",
     }
 
 
@@ -228,7 +229,7 @@ def verify_rows(
             logic["simulation"] = {
                 "status": SKIPPED,
                 "reason": f"more than {SIMULATION_MAX_TARGETS} targets: spares the account's "
-                "IAM request rate (fact 19)",
+                "IAM request rate",
             }
         elif unavailable is not None:
             logic["simulation"] = {"status": "not available", "reason": unavailable}

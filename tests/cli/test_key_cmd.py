@@ -223,7 +223,7 @@ def test_a_key_no_user_owns_is_254_and_changes_nothing(iam: Any) -> None:
     result = revoke("key", unknown)
     assert_clean_failure(result, 254)
     assert f"no IAM user in account {ACCOUNT} owns access key {unknown}" in result.stderr
-    assert "root" in result.stderr and "fact 15" in result.stderr
+    assert "root" in result.stderr and "cannot be restricted by any IAM policy" in result.stderr
     assert deny_cutoff(iam) is None
     assert not (state_dir() / "journal.jsonl").exists()
 

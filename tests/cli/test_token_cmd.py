@@ -245,7 +245,7 @@ def test_session_credentials_are_refused_before_any_call(
     result = run_cli("token", "issue")
     assert_clean_failure(result, 253)
     assert "Cannot call GetSessionToken with session credentials" in result.stderr
-    assert "fact 3" in result.stderr
+    assert "API_GetSessionToken.html" in result.stderr
     assert calls == []
     assert TOKEN not in result.stderr
 
@@ -365,7 +365,7 @@ def test_inspect_long_term_key(alice: dict[str, str]) -> None:
     assert (out["status"], out["arn"]) == ("valid", "arn:aws:iam::123456789012:user/alice")
     assert out["expires_at"] is None and out["session_token"] == "absent"
     assert out["revocation"]["status"] == "not revoked"
-    assert "fact 9" in out["revocation"]["reason"]
+    assert "condition-keys-tokenissuetime" in out["revocation"]["reason"]
     assert "deactivate it" in result.stderr  # fact 3: the key mints fresh tokens
     assert alice["secret"] not in result.stdout + result.stderr
 

@@ -206,7 +206,7 @@ def test_long_term_key_is_never_covered_by_the_cutoff(sandbox: Sandbox) -> None:
     assert out["key_account_confirmed"] is True
     assert out["revocation"]["status"] == "not revoked"
     assert out["revocation"]["cutoff"] is not None  # the cutoff is there, and does not apply
-    assert "fact 9" in out["revocation"]["reason"]
+    assert "condition-keys-tokenissuetime" in out["revocation"]["reason"]
     assert "deactivate it" in result.stderr
 
 

@@ -312,7 +312,7 @@ def test_simulator_is_tried_once_when_missing_and_skipped_for_bulk_runs(
     rows = revoke_and_verify(names).targets
     assert calls == []
     assert all(r.verification["logic"]["simulation"]["status"] == "skipped" for r in rows)
-    assert "fact 19" in rows[0].verification["logic"]["simulation"]["reason"]
+    assert "request rate" in rows[0].verification["logic"]["simulation"]["reason"]
 
 
 class FakeReader:
@@ -347,7 +347,7 @@ def test_simulation_disagreeing_is_a_mismatch_and_unverified() -> None:
     reader = FakeReader(["allowed", "allowed", "allowed"])
     found = v.simulation_layer(reader, row_for_simulation(), CUTOFF)  # type: ignore[arg-type]
     assert found["status"] == "mismatch"
-    assert "fact 18" in found["reason"]
+    assert "eventual-consistency" in found["reason"]
     verification = {
         "read_back": {"status": "ok"},
         "logic": {"status": "ok", "simulation": found},
