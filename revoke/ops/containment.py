@@ -187,7 +187,8 @@ class ContainmentOptions:
 
 
 # The flags `--contain-all` turns on (beside --deactivate-keys --disable-console, and the
-# MFA window, which is the cutoff unless --deactivate-mfa-since says otherwise).
+# MFA window: a week before the cutoff unless --deactivate-mfa-since says otherwise,
+# revoke.core.coverage.model.incident_start).
 CONTAIN_ALL = (
     "deactivate_service_credentials",
     "deactivate_ssh_keys",
@@ -208,6 +209,7 @@ def containment_options(
     """The options of a `revoke user|role` run from its flags (issue 15): `flags` holds
     the new ones as the command line spells them (contain_all, deactivate_mfa_since WHEN
     text, lock_trust, exempt_principals, and the four of CONTAIN_ALL)."""
+    from revoke.core.coverage.model import incident_start
     from revoke.core.timeparse import parse_cutoff
 
     every = bool(flags.get("contain_all"))
@@ -217,7 +219,9 @@ def containment_options(
         disable_console or every,
         key_ids,
         **{name: every or bool(flags.get(name)) for name in CONTAIN_ALL},
-        deactivate_mfa_since=parse_cutoff(since, now=now) if since else cutoff if every else None,
+        deactivate_mfa_since=(
+            parse_cutoff(since, now=now) if since else incident_start(cutoff) if every else None
+        ),
         lock_trust=bool(flags.get("lock_trust")),
         exempt_principals=tuple(flags.get("exempt_principals") or ()),
     )

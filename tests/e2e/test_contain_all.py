@@ -153,9 +153,7 @@ def test_contain_all_then_residual_then_lift(sandbox: Sandbox, tmp_path: Path) -
         name,
         "--before",
         "now",
-        "--contain-all",
-        "--deactivate-mfa-since",
-        "-1d",
+        "--contain-all",  # the issue's command, to the letter: the MFA window is the default
     )
     assert contained.exit_code == 0, contained.stderr
     out = json_out(contained)
@@ -210,7 +208,7 @@ def test_contain_all_then_residual_then_lift(sandbox: Sandbox, tmp_path: Path) -
     assert records[0]["intent"] == intent["hash"] and intent["seq"] < records[0]["seq"]
     assert sorted(w["action"] for w in intent["writes"]) == sorted(["put_policy", *actions])
 
-    residual = run_cli("--output", "json", "residual", "user", name, "--since", "-1d")
+    residual = run_cli("--output", "json", "residual", "user", name)
     assert residual.exit_code == 0, residual.stdout
     states = {p["path"]: p["state"] for p in json_out(residual)["paths"]}
     assert "open" not in states.values(), states
@@ -253,12 +251,17 @@ def test_contain_all_then_residual_then_lift(sandbox: Sandbox, tmp_path: Path) -
             assert secret not in result.stdout + result.stderr
 
 
-def test_contain_all_with_the_cutoff_as_window_says_which_mfa_device_it_spared(
+def test_an_mfa_device_older_than_the_incident_window_is_spared_and_named(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    """The literal done-when command: MFA devices enabled before the cutoff stay, and the
-    run says so with the flag that would take them."""
+    """Without --deactivate-mfa-since the window is the week before the cutoff: a device
+    enabled earlier is the user's own, kept, and the run says so with the flag that would
+    take it. The cutoff is set 8 days after the device was enabled (--allow-future), so no
+    clock has to move."""
+    from datetime import datetime, timedelta, timezone
+
     made = compromised(sandbox)
+    later = (datetime.now(timezone.utc) + timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
     result = run_cli(
         "--output",
         "json",
@@ -268,7 +271,8 @@ def test_contain_all_with_the_cutoff_as_window_says_which_mfa_device_it_spared(
         "user",
         made["name"],
         "--before",
-        "now",
+        later,
+        "--allow-future",
         "--contain-all",
     )
     assert result.exit_code == 0, result.stderr

@@ -93,7 +93,9 @@ def test_signin_sessions_are_revoked_five_a_call_and_only_live_ones() -> None:
     assert "revoked" not in json.dumps(steps) and "expired" not in json.dumps(steps)
 
 
-def test_contain_all_turns_on_every_flag_and_takes_the_cutoff_as_mfa_window() -> None:
+def test_contain_all_turns_on_every_flag_and_takes_the_week_before_the_cutoff_as_mfa_window() -> (
+    None
+):
     every = containment_options(
         {"contain_all": True},
         deactivate_keys=False,
@@ -105,7 +107,9 @@ def test_contain_all_turns_on_every_flag_and_takes_the_cutoff_as_mfa_window() ->
     assert every.deactivate_keys and every.disable_console
     assert every.deactivate_service_credentials and every.deactivate_ssh_keys
     assert every.deactivate_certificates and every.revoke_signin_sessions
-    assert every.deactivate_mfa_since == "2026-11-01T05:00:00Z"
+    # An MFA device the attacker added before the cutoff is in the window (DESIGN: the
+    # cutoff is at or after the attacker's latest session, so the window must start earlier).
+    assert every.deactivate_mfa_since == "2026-10-25T05:00:00Z"
     assert not every.lock_trust
     since = containment_options(
         {"contain_all": True, "deactivate_mfa_since": "-1d"},

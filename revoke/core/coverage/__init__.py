@@ -46,6 +46,7 @@ from revoke.core.coverage.model import (
     CredentialPath,
     PrincipalCredentials,
     console_url,
+    incident_start,
     is_quarantine_policy,
 )
 from revoke.core.coverage.role import role_paths, trust_locked, trust_principals
@@ -102,11 +103,11 @@ def coverage(
     `cutoff`: the sessions are held to it (a deny in force with an earlier cutoff leaves the
     sessions in between open, AWS-FACTS 12, 22); without it, any issue-time deny in force
     counts. `since`: the start of the incident window, for MFA devices; without it, the
-    cutoff (given, else the one in force) starts the window.
+    window starts DEFAULT_INCIDENT_WINDOW_DAYS before the cutoff (given, else in force).
     """
     now = now or datetime.now(timezone.utc)
     held_to = cutoff or found.revocation_cutoff
-    window = since or held_to
+    window = since or (incident_start(held_to) if held_to else None)
     quarantine = [QUARANTINE_ARNS[a] for a in found.attached_policy_arns if is_quarantine_policy(a)]
     if found.kind == "user":
         paths = user_paths(found, cutoff=cutoff, window=window, now=now)

@@ -108,6 +108,22 @@ QUARANTINE_NOTE = (
 # sessions. A revoked session can no longer be refreshed.").
 SIGNIN_REVOKE_BATCH = 5
 
+# Where no --since / --deactivate-mfa-since says when the incident began, an MFA device
+# enabled in the week before the cutoff counts as the attacker's (a foothold). The cutoff
+# is "at or after the attacker's latest session", so a window that starts at the cutoff
+# would spare every device the attacker added. Deactivating a device the user enrolled this
+# week costs a re-enrolment; leaving the attacker's working costs the incident.
+DEFAULT_INCIDENT_WINDOW_DAYS = 7
+
+
+def incident_start(cutoff: str) -> str:
+    """The default start of the incident window: DEFAULT_INCIDENT_WINDOW_DAYS before."""
+    from datetime import timedelta
+
+    from revoke.core.timeparse import cutoff_datetime, format_cutoff
+
+    return format_cutoff(cutoff_datetime(cutoff) - timedelta(days=DEFAULT_INCIDENT_WINDOW_DAYS))
+
 
 def is_quarantine_policy(arn: str) -> bool:
     """An AWS compromised-key quarantine policy: evidence, never to be removed by revoke
