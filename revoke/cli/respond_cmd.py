@@ -67,6 +67,12 @@ def register(app: typer.Typer) -> None:
             help="Instance-credential exfiltration: deny every session of the instance's "
             "role (every instance using it), not only the instance's.",
         ),
+        replace_association: bool = typer.Option(
+            False,
+            "--replace-instance-profile-association",
+            help="Instance-credential exfiltration: after the deny, associate the instance's "
+            "profile anew so it gets fresh credentials (journalled).",
+        ),
     ) -> None:
         from revoke.core.events import parse_event_text
         from revoke.ops.inputs import read_text_argument
@@ -77,7 +83,17 @@ def register(app: typer.Typer) -> None:
         if mode not in MODES:
             raise BadInput(f"--mode {mode!r} is not one of {', '.join(MODES)}")
         request = parse_event_text(read_text_argument(event, "one event as JSON"))
-        _show(g, run(g, request, mode=mode, offline=offline, whole_role=whole_role))
+        _show(
+            g,
+            run(
+                g,
+                request,
+                mode=mode,
+                offline=offline,
+                whole_role=whole_role,
+                replace_association=replace_association,
+            ),
+        )
 
     @app.command("approve")
     def approve(

@@ -53,6 +53,7 @@ class Case:
     token_issue_time: str | None
     expect_deny: bool
     userid: str | None = None  # the session asked about (a session-scoped deny)
+    instance_arn: str | None = None  # the instance a session's requests come from
 
     def context(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -60,6 +61,8 @@ class Case:
             found[TOKEN_ISSUE_TIME] = self.token_issue_time
         if self.userid:
             found[USERID] = self.userid
+        if self.instance_arn:
+            found[SOURCE_INSTANCE] = self.instance_arn
         return found
 
 
@@ -76,6 +79,7 @@ def cases_for(cutoff: str) -> list[Case]:
 
 CASE_OTHER_SESSION = "other_session_of_the_role"
 USERID = "aws:userid"
+SOURCE_INSTANCE = "ec2:SourceInstanceARN"
 
 
 def other_session(userid: str) -> str:
@@ -96,6 +100,23 @@ def session_cases_for(cutoff: str, userid: str) -> list[Case]:
         Case(CASE_AFTER, (moment + second).strftime(CUTOFF_FORMAT), False, userid),
         Case(CASE_OTHER_SESSION, before, False, other_session(userid)),
         Case(CASE_NO_ISSUE_TIME, None, False, userid),
+    ]
+
+
+def instance_cases_for(cutoff: str, instance_arn: str) -> list[Case]:
+    """An instance's sessions (ec2:SourceInstanceARN): denied before the cutoff, not after;
+    a session of the role on another instance is not denied."""
+    moment = cutoff_datetime(cutoff)
+    second = timedelta(seconds=1)
+    before = (moment - second).strftime(CUTOFF_FORMAT)
+    other = instance_arn.rsplit("/", 1)[0] + "/i-0revokeproofother"
+    return [
+        Case(CASE_BEFORE, before, True, instance_arn=instance_arn),
+        Case(
+            CASE_AFTER, (moment + second).strftime(CUTOFF_FORMAT), False, instance_arn=instance_arn
+        ),
+        Case(CASE_OTHER_SESSION, before, False, instance_arn=other),
+        Case(CASE_NO_ISSUE_TIME, None, False, instance_arn=instance_arn),
     ]
 
 

@@ -129,8 +129,8 @@ def render_session_deny(
 ) -> dict[str, Any]:
     """Render policies/deny-sessions.json.j2 (values through tojson) and check it says what
     it must: only session denies, no IfExists (fact 9), the sessions and cutoff asked."""
-    if not userids:
-        raise BadInput("a session deny needs at least one aws:userid")
+    if not userids and not instance_arns:
+        raise BadInput("a session deny needs at least one aws:userid or instance ARN")
     document = template.render(
         cutoff=cutoff, userids=list(userids), instance_arns=list(instance_arns)
     )

@@ -166,7 +166,7 @@ def respond(
     if offline:
         result.revocation = _offline_plan(ctx, request, result)
         return result
-    pipeline, planned = plan(ctx, request)
+    pipeline, planned = plan(ctx, request, whole_role=whole_role)
     result.revocation = planned
     result.requested_by = pipeline.actor.get("arn")
     if mode == "plan":
@@ -176,7 +176,10 @@ def respond(
         result.status = "pending"
         result.next_steps.insert(0, f"revoke approve {result.id}")
         return result
-    return _carry_out(ctx, journal, pipeline, result)
+    _carry_out(ctx, journal, pipeline, result)
+    if replace_association and request.kind == INSTANCE:
+        replace_instance_association(ctx, journal, pipeline, result)
+    return result
 
 
 def approve(ctx: RunContext, pending_id: str) -> RespondResult:
@@ -209,7 +212,8 @@ def approve(ctx: RunContext, pending_id: str) -> RespondResult:
     _check_attempts(request, past)
     result.requested_by = pending.get("actor")
     result.next_steps.extend(next_steps(request))
-    pipeline, planned = plan(ctx, request)  # a fresh cutoff: now, at approval
+    # a fresh cutoff: now, at approval
+    pipeline, planned = plan(ctx, request, whole_role=bool(pending.get("whole_role")))
     result.revocation = planned
     result.approved_by = pipeline.actor.get("arn")
     return _carry_out(ctx, journal, pipeline, result, pending=pending)
@@ -248,7 +252,7 @@ def _refuse_uncontainable(request: ContainmentRequest, *, mode: str, whole_role:
     if request.kind == ROOT:
         arn = request.principal.arn if request.principal and request.principal.arn else "root"
         raise root_refused(arn)
-    if request.kind == INSTANCE and mode != "plan" and not whole_role:
+    if request.kind == INSTANCE and mode != "plan" and not whole_role and not request.instance_arn:
         role = request.principal.name if request.principal else "the role"
         raise BadInput(
             f"{request.finding_type}: a deny on role {role} stops every instance using it "
@@ -298,8 +302,13 @@ def next_steps(request: ContainmentRequest) -> list[str]:
     return steps
 
 
-def plan(ctx: RunContext, request: ContainmentRequest) -> tuple[Pipeline, RunResult]:
-    """The pipeline for what `request` calls for and its read-only plan (cutoff: now)."""
+def plan(
+    ctx: RunContext, request: ContainmentRequest, *, whole_role: bool = False
+) -> tuple[Pipeline, RunResult]:
+    """The pipeline for what `request` calls for and its read-only plan (cutoff: now).
+    Instance-credential exfiltration (issue 19 item 3): only that instance's sessions,
+    through the session-scoped deny (revoke.ops.follow.SessionPipeline, the template
+    policies/deny-sessions.json.j2), unless `whole_role`."""
     from revoke.ops.containment import ContainmentOptions
     from revoke.ops.pipeline import Pipeline, Request
 
@@ -346,12 +355,13 @@ def plan(ctx: RunContext, request: ContainmentRequest) -> tuple[Pipeline, RunRes
         options = ContainmentOptions(deactivate_keys=True, key_ids=frozenset({key.value}))
     else:
         options = ContainmentOptions()
-    pipeline = Pipeline(
-        ctx,
-        session,
-        Request(target.kind, [target], cutoff, max_workers=1, containment=options, details=details),
-        prepare_iam=True,
+    run = Request(
+        target.kind, [target], cutoff, max_workers=1, containment=options, details=details
     )
+    if request.kind == INSTANCE and not whole_role and request.instance_arn:
+        pipeline: Pipeline = instance_pipeline(ctx, session, run, target, request.instance_arn)
+    else:
+        pipeline = Pipeline(ctx, session, run, prepare_iam=True)
     if request.account and pipeline.account and pipeline.account != request.account:
         raise BadInput(
             f"the finding is about account {request.account}, but these credentials are "
@@ -359,6 +369,66 @@ def plan(ctx: RunContext, request: ContainmentRequest) -> tuple[Pipeline, RunRes
             hint=f"run with --profile for account {request.account}",
         )
     return pipeline, pipeline.plan()
+
+
+def instance_pipeline(
+    ctx: RunContext, session: Any, run: Any, target: TargetName, instance_arn: str
+) -> Pipeline:
+    """The instance's sessions only: a deny on the role conditioned on the instance
+    (ec2:SourceInstanceARN, "the ARN of the instance from which a request was made",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
+    and the issue time, so every other instance using the role keeps working. The
+    finding carries no role ID, so aws:userid `ROLE-ID:INSTANCE-ID` is not named here."""
+    from revoke.core.sessiondeny import SessionScope
+    from revoke.ops.follow import SessionPipeline
+
+    if target.kind != "role":
+        raise BadInput(f"instance credentials are a role's sessions, not {target.kind}'s")
+    scope = SessionScope(instance_arns=[instance_arn])
+    return SessionPipeline(ctx, session, run, {target.name: scope})
+
+
+REPLACE_ASSOCIATION = "replace-instance-profile-association"
+
+
+def replace_instance_association(
+    ctx: RunContext, journal: Journal, pipeline: Pipeline, result: RespondResult
+) -> None:
+    """--replace-instance-profile-association: associate the same profile anew, so the
+    instance metadata service hands out fresh credentials (issued after the cutoff, not
+    denied) while the stolen ones stay denied (EC2 User Guide, iam-roles-for-amazon-ec2,
+    attach-iam-role). Journalled with
+    the association before and after."""
+    from revoke.aws.ec2 import current_association, replace_association
+
+    request = result.request
+    instance = (request.instance_arn or "").rsplit("/", 1)[-1]
+    record: dict[str, Any] = {
+        "action": REPLACE_ASSOCIATION,
+        "actor": pipeline.actor.get("arn"),
+        "account": pipeline.account,
+        "target": {"kind": "instance", "name": instance, "arn": request.instance_arn},
+        "finding_id": request.finding_id,
+        "cutoff": result.revocation.cutoff if result.revocation else None,
+    }
+    try:
+        found = current_association(pipeline.gateway.session, instance, request.region)
+        if found is None:
+            result.warnings.append(f"instance {instance} has no instance profile associated")
+            return
+        new_id = replace_association(
+            pipeline.gateway.session, found["association_id"], found["profile_arn"], request.region
+        )
+    except RevokeError as err:
+        journal.append({**record, "status": "failed", "error": err.message})
+        result.warnings.append(f"the instance profile association was not replaced: {err.message}")
+        return
+    journal.append({**record, "status": "applied", "before": found, "after_association": new_id})
+    result.next_steps = [s for s in result.next_steps if "replace-iam-instance-profile" not in s]
+    result.warnings.append(
+        f"instance {instance}: profile {found['profile_arn']} associated anew ({new_id}): "
+        "the instance gets fresh credentials"
+    )
 
 
 def _offline_plan(

@@ -100,9 +100,14 @@ def session_cases(row: TargetPlan) -> list[Case] | None:
 
     if not is_session_deny(row.policy_document):
         return None
-    seen = denied_sessions(row.policy_document)["userids"]
+    found = denied_sessions(row.policy_document)
+    seen = found["userids"]
     if not seen:
-        return None
+        from revoke.core.proof import instance_cases_for
+
+        arns = found["instance_arns"]
+        arn = max(arns, key=lambda a: (cutoff_datetime(arns[a]), a))
+        return instance_cases_for(arns[arn], arn)
     userid = max(seen, key=lambda u: (cutoff_datetime(seen[u]), u))
     return session_cases_for(seen[userid], userid)
 

@@ -213,17 +213,70 @@ def test_stdin_takes_a_trufflehog_line(iam: Any, leaked: dict[str, Any], tmp_pat
     assert "wJalrXUtnFEMI" not in json.dumps(journal())
 
 
-def test_root_and_instance_findings_are_refused_before_any_change(iam: Any, tmp_path: Path) -> None:
-    iam.create_role(RoleName="web-server", AssumeRolePolicyDocument=ALLOW_ALL)
+def test_a_root_finding_is_refused_before_any_change(iam: Any, tmp_path: Path) -> None:
     root = revoke("respond", event_file(tmp_path, "guardduty-root-usage.json"), "--mode", "auto")
     assert_clean_failure(root, 2)
     assert "root user cannot be restricted" in root.stderr
-    instance = revoke(
+    assert journal() == []
+
+
+INSTANCE_ARN = "arn:aws:ec2:us-east-1:123456789012:instance/i-1234567890abcdef0"
+
+
+def test_instance_exfiltration_denies_only_that_instances_sessions(
+    iam: Any, tmp_path: Path
+) -> None:
+    """Issue 19 item 3: the session-scoped deny on the instance's role, conditioned on the
+    instance (the one template policies/deny-sessions.json.j2), not every instance using
+    the role; the evaluator proves another instance of the role is not denied; journalled
+    and liftable."""
+    from revoke.core.sessiondeny import SESSION_POLICY_NAME, denied_sessions
+
+    iam.create_role(RoleName="web-server", AssumeRolePolicyDocument=ALLOW_ALL)
+    iam.put_role_policy(RoleName="web-server", PolicyName="all", PolicyDocument=ALLOW_ALL)
+    found = revoke(
         "respond", event_file(tmp_path, "guardduty-exfiltration-outside.json"), "--mode", "auto"
     )
-    assert_clean_failure(instance, 2)
-    assert "--whole-role" in instance.stderr
-    assert journal() == []
+    assert found.exit_code == 0, found.stderr
+    (target,) = json_out(found)["revocation"]["targets"]
+    assert (target["status"], target["policy_name"]) == ("applied", SESSION_POLICY_NAME)
+    assert list(denied_sessions(target["policy_document"])["instance_arns"]) == [INSTANCE_ARN]
+    assert iam.list_role_policies(RoleName="web-server")["PolicyNames"] == [
+        "all",
+        SESSION_POLICY_NAME,
+    ]
+    cases = {c["case"]: c for c in target["verification"]["logic"]["cases"]}
+    assert cases["issued_before_cutoff"]["denied_by_revocation"] is True
+    assert cases["other_session_of_the_role"]["denied_by_revocation"] is False
+    assert [r["action"] for r in journal() if r["action"] != "verify"][-2:] == [
+        "revoke",
+        "respond-done",
+    ]
+    lifted = revoke("--yes", "lift", "role", "web-server")
+    assert lifted.exit_code == 0, lifted.stderr
+    assert iam.list_role_policies(RoleName="web-server")["PolicyNames"] == ["all"]
+
+
+def test_an_instance_finding_can_replace_the_profile_association(iam: Any, tmp_path: Path) -> None:
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    iam.create_role(RoleName="web-server", AssumeRolePolicyDocument=ALLOW_ALL)
+    profile = iam.create_instance_profile(InstanceProfileName="web")["InstanceProfile"]
+    iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="web-server")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+    ec2.associate_iam_instance_profile(
+        IamInstanceProfile={"Arn": profile["Arn"]}, InstanceId=instance["InstanceId"]
+    )
+    text = (FIXTURES / "guardduty-exfiltration-outside.json").read_text()
+    path = tmp_path / "finding.json"
+    path.write_text(text.replace("i-1234567890abcdef0", instance["InstanceId"]))
+    found = revoke("respond", str(path), "--mode", "auto", "--replace-instance-profile-association")
+    assert found.exit_code == 0, found.stderr
+    (record,) = [r for r in journal() if r["action"] == "replace-instance-profile-association"]
+    assert record["status"] == "applied"
+    assert record["before"]["profile_arn"] == profile["Arn"]
+    (now,) = ec2.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
+    assert now["AssociationId"] == record["after_association"]
 
 
 @pytest.mark.parametrize(
