@@ -12,7 +12,7 @@ https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-filter.html
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TextIO
 
@@ -48,13 +48,22 @@ def search(expression: str, payload: Any) -> Any:
         raise BadInput(f"--query {expression!r}: {' '.join(str(err).split())}") from None
 
 
-def print_query(output: str, expression: str, payload: Any, stream: TextIO) -> None:
-    """The result of `expression` over `payload`, in `output` (json, text or table)."""
+def print_query(
+    output: str,
+    expression: str,
+    payload: Any,
+    stream: TextIO,
+    *,
+    table: Callable[[str | None, list[dict[str, Any]], list[str]], None],
+) -> None:
+    """The result of `expression` over `payload`, in `output` (json, text or a `table`)."""
     result = search(expression, payload)
     if output == "text":
         format_text(result, stream)
     elif output == "table":
-        print_result_table(result)
+        rows, columns = result_rows(result)
+        if rows and columns:
+            table(None, rows, columns)
     else:
         stream.write(json.dumps(result, indent=2, default=str) + "\n")
     stream.flush()
@@ -166,11 +175,3 @@ def result_rows(result: Any) -> tuple[list[dict[str, Any]], list[str]]:
                 columns.append("value")
             rows.append({"value": item})
     return rows, columns
-
-
-def print_result_table(result: Any) -> None:
-    from revoke.cli.render import print_table
-
-    rows, columns = result_rows(result)
-    if rows and columns:
-        print_table(None, rows, columns)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from revoke.cli.context import get_globals
-from revoke.cli.render import write_json
+from revoke.cli.render import print_table, write_json
 
 HELP = """Read-only. From CloudTrail, the tree of what a credential did that matters for
 containment: sessions it minted (AssumeRole, AssumeRoleWithSAML/WebIdentity,
@@ -76,7 +76,13 @@ def trace_command(
         ),
     )
     payload = report.to_json()
-    if g.output == "json":
+    if g.query is not None:
+        import sys
+
+        from revoke.cli.query import print_query
+
+        print_query(g.output, g.query, payload, sys.stdout, table=print_table)
+    elif g.output == "json":
         write_json(payload)
     elif g.output == "text":
         from revoke.core.output import rows_text
