@@ -142,6 +142,13 @@ def _translate(err: BaseException, context: str | None) -> RevokeError | None:
             code="EndpointUnreachable",
             hint="check --endpoint-url / AWS_ENDPOINT_URL and the network",
         )
+    if isinstance(err, bce.SSOError):
+        # An SSO profile whose token is missing or expired (the session reports it with the
+        # profile's name; this is a token that expired during the run): 253, as for `aws`.
+        return NoCredentials(
+            f"{where}no usable IAM Identity Center (SSO) token ({type(err).__name__})",
+            hint="aws sso login --profile PROFILE",
+        )
     if isinstance(err, bce.ParamValidationError):
         return BadInput(f"{where}{err}")
     if isinstance(err, bce.BotoCoreError):

@@ -1,7 +1,21 @@
 """The one boto3 seam: every AWS call of the product goes through a client made here.
 
-Retries: botocore's `standard` mode (fact 19: IAM throttles per account and the limits
-cannot be raised), with more attempts for bulk IAM writes.
+Credentials, region, endpoints and retries are botocore's to resolve, as the AWS CLI
+resolves them (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html):
+`--profile`, `--region` and `--endpoint-url` are handed to boto3 only when given, so
+exported keys beat AWS_PROFILE as they do for `aws`, AWS_ENDPOINT_URL_IAM beats
+AWS_ENDPOINT_URL, `endpoint_url` in the config file and AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+apply, and `max_attempts` / `retry_mode` (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE) are the
+user's. An assumed-role profile (with `mfa_serial`) caches its session where the AWS CLI
+does, ~/.aws/cli/cache, so the MFA code is asked once for both tools.
+
+Retries: botocore's `standard` mode unless the config says otherwise (fact 19: IAM
+throttles per account and the limits cannot be raised). Without a configured
+`max_attempts`, reads make READ_ATTEMPTS; bulk writes always make WRITE_ATTEMPTS (see there).
+
+`--debug` logs every attempt of every request (method, URL, operation, status, request
+ID, attempt) from botocore's events, never botocore's own debug log, which prints
+signatures and tokens.
 
 Bad peers stop here, each as one line and exit 254 (DESIGN.md, exit codes): a silent
 endpoint waits at most the per-call timeouts, and with `--timeout` no request, retry or
@@ -15,6 +29,7 @@ them (revoke.core.scrub).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 from collections.abc import Callable
@@ -23,6 +38,7 @@ from typing import Any
 
 import boto3
 import botocore.config
+import botocore.exceptions
 import botocore.session
 import botocore.utils
 
@@ -33,8 +49,17 @@ from revoke.core import scrub
 from revoke.errors import AwsFailure, NoCredentials
 
 DEFAULT_REGION = "us-east-1"  # IAM and global STS live here; any region works for STS
+# Total attempts (the first and the retries) when the config sets no `max_attempts`.
 READ_ATTEMPTS = 5
+# Bulk writes (IAM, Organizations, EC2, the journal store) keep this many attempts even
+# when the config sets `max_attempts`, deliberately: a 2,000-user run is throttled by IAM
+# per account (fact 19) whatever the user's habit for one-off `aws` calls, and a write
+# lost to throttling leaves a principal un-revoked (or the evidence of a change
+# unwritten) while the others are done. The adaptive rate limiter keeps the retries rare.
 WRITE_ATTEMPTS = 10
+# Where the AWS CLI caches assumed-role sessions (awscli/customizations/assumerole.py):
+# the same folder, so a session one tool obtained with an MFA code serves the other.
+CLI_CACHE_DIR = ("~", ".aws", "cli", "cache")
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 30
 # Without --timeout, a credential_process still gets an end: long enough for a person to
@@ -46,11 +71,19 @@ CREDENTIAL_PROCESS_URL = (
 
 
 def client_config(
-    *, attempts: int = READ_ATTEMPTS, pool: int = 64, timeout: float | None = None
+    *,
+    attempts: int | None = READ_ATTEMPTS,
+    pool: int = 64,
+    timeout: float | None = None,
 ) -> botocore.config.Config:
-    """`timeout` (--timeout) caps the connect and read timeouts of every attempt."""
+    """`timeout` (--timeout) caps the connect and read timeouts of every attempt.
+
+    `attempts` None: the total attempts are the config's `max_attempts`. The retry mode is
+    always the config's (`retry_mode`, AWS_RETRY_MODE; botocore's default is `standard`):
+    botocore fills in each key of `retries` that is not given here.
+    """
     return botocore.config.Config(
-        retries={"mode": "standard", "max_attempts": attempts},
+        retries={"total_max_attempts": attempts} if attempts is not None else {},
         max_pool_connections=pool,
         connect_timeout=min(CONNECT_TIMEOUT, timeout) if timeout else CONNECT_TIMEOUT,
         read_timeout=min(READ_TIMEOUT, timeout) if timeout else READ_TIMEOUT,
@@ -187,12 +220,23 @@ class BoundedProcess:
         return out, err
 
 
-def _bound_credential_process(
+def cli_cache_dir() -> str:
+    """~/.aws/cli/cache, read when credentials are first needed (a test moves HOME)."""
+    return os.path.expanduser(os.path.join(*CLI_CACHE_DIR))
+
+
+def _customise_credential_resolver(
     boto_session: boto3.session.Session, deadline: Callable[[], Deadline | None]
 ) -> None:
-    """Give botocore's credential_process provider BoundedProcess for subprocess.Popen.
+    """botocore's own credential chain, with two things the AWS CLI or revoke adds.
 
-    botocore runs credential_process with `Popen(...).communicate()` and no timeout
+    The AWS CLI's assumed-role cache: the assume-role and web-identity providers keep their
+    sessions in ~/.aws/cli/cache (botocore's JSONFileCache, the CLI's folder and key), so
+    a profile with `mfa_serial` asks for a code once, not on every run, and a session one
+    tool obtained serves the other.
+
+    BoundedProcess for subprocess.Popen in the credential_process provider: botocore runs
+    credential_process with `Popen(...).communicate()` and no timeout
     (botocore/credentials.py, ProcessProvider), but takes the Popen to use as an argument.
     The resolver is made when credentials are first needed, so ours wraps that moment,
     keeping botocore's own factory (and the region it reads then).
@@ -202,6 +246,11 @@ def _bound_credential_process(
 
     def resolver() -> Any:
         made = original()
+        for name in ("assume-role", "assume-role-with-web-identity"):
+            try:
+                made.get_provider(name).cache = botocore.utils.JSONFileCache(cli_cache_dir())
+            except Exception:  # noqa: BLE001, S112 - not in this chain: nothing to cache
+                continue
         try:
             provider = made.get_provider("custom-process")
         except Exception:  # noqa: BLE001 - no process provider: nothing to bound
@@ -242,8 +291,78 @@ def _parse_timestamps_fast(session: boto3.session.Session) -> None:
     factory.set_parser_defaults(timestamp_parser=parse_timestamp)
 
 
+# --debug: where each attempt of each request is logged (None: nowhere). One setting for
+# every session of the run (assumed, probe and inspect sessions too), as the deadline is.
+_request_log: Callable[[str], None] | None = None
+# Query parameters a URL may carry a secret in (presigned URLs); never logged.
+_SECRET_QUERY = {"x-amz-signature", "x-amz-security-token", "x-amz-credential", "signature"}
+
+
+def log_requests(writer: Callable[[str], None] | None) -> None:
+    """From now on, `writer` gets one line per attempt of every AWS request (None: off)."""
+    global _request_log
+    _request_log = writer
+
+
+def _redacted_url(url: str) -> str:
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [
+        (k, scrub.REDACTED if k.lower() in _SECRET_QUERY else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="[]")))
+
+
+def _note_request(request: Any = None, **_: Any) -> None:
+    """botocore `request-created` (each attempt, before signing): the method and URL,
+    kept in the request's context for the line `response-received` writes."""
+    context = getattr(request, "context", None)
+    if _request_log is not None and isinstance(context, dict):
+        context["revoke.request"] = (request.method, request.url)
+
+
+def _log_response(
+    event_name: str = "",
+    context: Any = None,
+    response_dict: Any = None,
+    parsed_response: Any = None,
+    exception: Any = None,
+    **_: Any,
+) -> None:
+    """botocore `response-received` (each attempt): one line for --debug, no header, no
+    body, every secret this process holds or anything shaped like one taken out."""
+    writer = _request_log
+    if writer is None:
+        return
+    parts = event_name.split(".")  # response-received.<service-id>.<Operation>
+    operation = f"{parts[1]}:{parts[2]}" if len(parts) >= 3 else "an AWS call"
+    context = context if isinstance(context, dict) else {}
+    method, url = context.get("revoke.request", ("?", "?"))
+    attempt = (context.get("retries") or {}).get("attempt", 1)
+    if exception is not None:
+        outcome = type(exception).__name__
+    else:
+        status = (response_dict or {}).get("status_code", "?")
+        parsed = parsed_response if isinstance(parsed_response, dict) else {}
+        code = (parsed.get("Error") or {}).get("Code")
+        request_id = (parsed.get("ResponseMetadata") or {}).get("RequestId")
+        outcome = f"{status}{f' {code}' if code else ''}"
+        outcome += f", request ID {request_id}" if request_id else ""
+    line = f"debug: {operation} {method} {_redacted_url(str(url))} -> {outcome} (attempt {attempt})"
+    writer(scrub.scrub(line))
+
+
 class AwsSession:
-    """Lazily created boto3 session and clients (thread-safe: clients are shared)."""
+    """Lazily created boto3 session and clients (thread-safe: clients are shared).
+
+    `profile`, `region`, `endpoint_url`: the global options, None when not given (botocore
+    then resolves each as the AWS CLI does: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_<SVC>,
+    the config file...).
+    """
 
     def __init__(
         self,
@@ -257,7 +376,7 @@ class AwsSession:
         deadline: Deadline | None = None,
     ) -> None:
         self.profile = profile
-        self.endpoint_url = endpoint_url
+        self._endpoint_option = endpoint_url
         self._credentials = credentials
         if credentials:
             scrub.remember(*credentials.values())
@@ -278,13 +397,34 @@ class AwsSession:
     def boto(self) -> boto3.session.Session:
         if self._boto is None:
             with aws_errors():
-                kwargs: dict[str, Any] = {"profile_name": self.profile}
+                kwargs: dict[str, Any] = {}
+                if self.profile:  # given: it beats exported keys, as `aws --profile` does
+                    kwargs["profile_name"] = self.profile
                 if self._credentials:
                     kwargs.update(self._credentials)
                 self._boto = boto3.session.Session(**kwargs)
                 _parse_timestamps_fast(self._boto)
-                _bound_credential_process(self._boto, lambda: self._deadline)
+                _customise_credential_resolver(self._boto, lambda: self._deadline)
         return self._boto
+
+    @property
+    def profile_name(self) -> str:
+        """The profile botocore uses: --profile, else AWS_PROFILE, else `default`."""
+        return str(self.profile or self.boto.profile_name or "default")
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The endpoint every service is sent to: `--endpoint-url`, else the configured
+        global one (AWS_ENDPOINT_URL, `endpoint_url` in the profile) unless
+        AWS_IGNORE_CONFIGURED_ENDPOINT_URLS; a service-specific one is botocore's."""
+        if self._endpoint_option:
+            return self._endpoint_option
+        core: Any = self.boto._session
+        with aws_errors():
+            if core.get_config_variable("ignore_configured_endpoint_urls"):
+                return None
+            found = core.get_config_variable("endpoint_url")
+        return str(found) if found else None
 
     @property
     def deadline(self) -> Deadline | None:
@@ -301,23 +441,53 @@ class AwsSession:
     def region(self) -> str:
         return self._requested_region or self.boto.region_name or DEFAULT_REGION
 
+    def _attempts(self, asked: int) -> int:
+        """Total attempts of a client: `asked`, or the config's `max_attempts`.
+
+        The config (AWS_MAX_ATTEMPTS, `max_attempts` in the profile) replaces revoke's
+        default READ_ATTEMPTS, and caps the counts revoke lowered on purpose (probes,
+        optional reads); bulk writes keep WRITE_ATTEMPTS (see there).
+        """
+        if asked == WRITE_ATTEMPTS:
+            return asked
+        core: Any = self.boto._session
+        try:
+            configured = core.get_config_variable("max_attempts")
+        except ValueError:
+            raise NoCredentials(
+                "max_attempts (AWS_MAX_ATTEMPTS or the profile's max_attempts) is not a "
+                "whole number",
+                hint="https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html",
+            ) from None
+        if configured is None:
+            return asked
+        configured = max(1, int(configured))
+        return configured if asked == READ_ATTEMPTS else min(asked, configured)
+
     def client(self, service: str, *, attempts: int = READ_ATTEMPTS, region: str | None = None):  # noqa: ANN201
         key = (service, attempts, region or self.region)
         with self._lock:
             found = self._clients.get(key)
             if found is None:
                 with aws_errors():
+                    kwargs: dict[str, Any] = {}
+                    if self._endpoint_option:  # given: it beats every configured endpoint
+                        kwargs["endpoint_url"] = self._endpoint_option
                     found = self.boto.client(
                         service,  # type: ignore[call-overload]
                         region_name=region or self.region,
-                        endpoint_url=self.endpoint_url,
-                        config=client_config(attempts=attempts, timeout=self.timeout),
+                        config=client_config(
+                            attempts=self._attempts(attempts), timeout=self.timeout
+                        ),
+                        **kwargs,
                     )
                     self._remember_credentials()
                 events = found.meta.events
                 events.register_first("before-send", self._before_send)
                 events.register("before-parse", check_answer)
                 events.register("after-call", _remember_answer)
+                events.register("request-created", _note_request)
+                events.register("response-received", _log_response)
                 if service == "iam":
                     self.iam_limiter.attach(found)
                 self._clients[key] = found
@@ -325,10 +495,22 @@ class AwsSession:
 
     def _remember_credentials(self) -> None:
         """The secrets of the credentials in use, so no message echoes them."""
-        creds = self.boto.get_credentials()  # resolved (and cached) by the client just made
-        if creds is not None:
-            frozen = creds.get_frozen_credentials()
+        try:
+            creds = self.boto.get_credentials()  # resolved (and cached) by the client just made
+            frozen = creds.get_frozen_credentials() if creds is not None else None
+        except botocore.exceptions.SSOError as err:
+            raise self._sso_login_needed(err) from err
+        if frozen is not None:
             scrub.remember(frozen.secret_key, frozen.token)
+
+    def _sso_login_needed(self, err: Exception) -> NoCredentials:
+        """An SSO profile without a usable token: 253 and the command that gets one."""
+        profile = self.profile_name
+        return NoCredentials(
+            f"profile {profile} uses IAM Identity Center (SSO) and has no usable token "
+            f"({type(err).__name__})",
+            hint=f"aws sso login --profile {profile}",
+        )
 
     def access_key_id(self) -> str | None:
         creds = self.boto.get_credentials()
@@ -336,22 +518,29 @@ class AwsSession:
 
     def frozen_credentials(self) -> Any:
         with aws_errors():
-            creds = self.boto.get_credentials()
-        if creds is None:
+            try:
+                creds = self.boto.get_credentials()
+                frozen = creds.get_frozen_credentials() if creds is not None else None
+            except botocore.exceptions.SSOError as err:
+                raise self._sso_login_needed(err) from err
+        if frozen is None:
             raise NoCredentials(
                 "no AWS credentials found",
                 hint="set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID and "
                 "AWS_SECRET_ACCESS_KEY",
             )
-        frozen = creds.get_frozen_credentials()
         scrub.remember(frozen.secret_key, frozen.token)
         return frozen
 
     def assume(self, credentials: dict[str, str]) -> AwsSession:
-        """A session with other credentials, same endpoint and region (fan-out, probes)."""
+        """A session with other credentials, same endpoint and region (fan-out, probes).
+
+        The profile stays for its configuration (endpoints, retries); the credentials given
+        here are the ones used."""
         return AwsSession(
+            profile=self.profile,
             region=self.region,
-            endpoint_url=self.endpoint_url,
+            endpoint_url=self._endpoint_option,
             credentials=credentials,
             timeout=self.timeout,
             deadline=self._deadline,
