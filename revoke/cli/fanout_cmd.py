@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from revoke.cli.caller import say_acting_as
 from revoke.cli.context import Globals
 from revoke.cli.render import emit
 from revoke.core.names import TargetName
@@ -81,6 +82,7 @@ def run_fanout_command(
         disable_console=disable_console,
         deadline=parse_deadline(deadline),
     )
+    say_acting_as(g)  # run_fanout asks STS again: the one extra call of a fan-out
     run = run_fanout(
         g,
         options,

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from revoke.cli.caller import say_acting_as
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
 from revoke.core.output import DECLINED
@@ -26,7 +27,7 @@ def _session(g: Globals) -> tuple[Any, dict[str, str]]:
     from revoke.aws.iam import IamGateway
 
     gateway = IamGateway(g.aws())
-    return gateway, gateway.caller_identity()
+    return gateway, say_acting_as(g, gateway.caller_identity())
 
 
 def _lift_row(plan: Any) -> dict[str, Any]:

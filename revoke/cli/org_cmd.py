@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from revoke.cli.caller import say_acting_as
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
 from revoke.core.output import DECLINED
@@ -138,10 +139,9 @@ def org(
         _finish(g, plan, cutoff, True)
         return
 
-    from revoke.aws.iam import IamGateway
     from revoke.aws.orgs import OrgsGateway
 
-    caller = IamGateway(g.aws()).caller_identity()  # 253 here when credentials are bad
+    caller = say_acting_as(g)  # 253 here when credentials are bad
     orgs = OrgsGateway(g.aws())
     plan = organization.plan_org(orgs, caller, org_target, cutoff, exemptions, force=force)
     g.say(
@@ -187,12 +187,11 @@ def lift_org(
     restores the previous SCP content, or deletes ours."""
     g = get_globals(ctx)
     org_target = parse_org_target(target) if target else None
-    from revoke.aws.iam import IamGateway
     from revoke.aws.orgs import OrgsGateway
     from revoke.errors import BadInput
     from revoke.ops import organization
 
-    caller = IamGateway(g.aws()).caller_identity()
+    caller = say_acting_as(g)
     orgs = OrgsGateway(g.aws())
     if org_target is None:
         org_target = OrgTarget("root", orgs.root()["Id"])

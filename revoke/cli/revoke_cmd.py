@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from revoke.cli import fanout_cmd, key_cmd
+from revoke.cli.caller import say_acting_as
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
 from revoke.core.names import TargetName, parse_target, read_names_file
@@ -121,6 +122,7 @@ def run_revocation(
         for line in pipeline.reconcile_dangling():
             g.say(f"reconciling the journal: {line}")
     targets = pipeline.targets
+    say_acting_as(g, pipeline.actor)
     g.say(f"planning: {len(targets)} {kind}(s) in account {pipeline.account}, cutoff {cutoff}")
     g.say(f"  (to resume an interrupted run, re-run with --before {cutoff})")
     from revoke.cli.progress import Progress
