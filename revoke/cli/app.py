@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "revoke.cli.sandbox_cmd",
     "revoke.cli.demo_cmd",
     "revoke.cli.respond_cmd",
+    "revoke.cli.completion_cmd",
 ]
 
 
@@ -86,12 +87,95 @@ def _is_broken_pipe(err: BaseException) -> bool:
     )
 
 
+def _options(command: Any) -> dict[str, bool]:
+    """Each option name of a click command -> whether it takes a value."""
+    found: dict[str, bool] = {}
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") != "option" or param.is_eager:
+            continue
+        takes_value = not (param.is_flag or param.count)
+        for name in (*param.opts, *param.secondary_opts):
+            found[name] = takes_value
+    return found
+
+
+def _option_name(token: str, known: dict[str, bool]) -> str | None:
+    """The option `token` names (`--profile`, `--profile=x`, `-ojson`), if one of `known`."""
+    if not token.startswith("-") or token == "-":
+        return None
+    if token.startswith("--"):
+        name = token.split("=", 1)[0]
+        return name if name in known else None
+    if token in known:
+        return token
+    return token[:2] if len(token) > 2 and known.get(token[:2]) else None
+
+
+def _attached(token: str, name: str) -> bool:
+    """Whether the option's value is in the token itself (`--output=json`, `-ojson`)."""
+    return token != name
+
+
+def hoist_global_options(group: Any, ctx: Any, args: list[str]) -> list[str]:
+    """`revoke user alice --before now --profile x` as `revoke --profile x user alice ...`.
+
+    The AWS CLI takes its global options anywhere on the line; click takes a group's
+    options only before its command. So the global options found after the command (with
+    their values, whatever those look like: `--query -x` keeps `-x`) move in front of it, in
+    their order. Left alone: everything after `--`, the command's own options of the same
+    name (`revoke token inspect --profile P` is the profile to inspect) and the values of
+    the command's options (`--from-file --debug` reads a file named --debug).
+    """
+    known = _options(group)
+    start = 0
+    while start < len(args):  # the options before the command, and their values
+        token = args[start]
+        if token == "--" or not token.startswith("-"):
+            break
+        name = _option_name(token, known)
+        start += 2 if name and known[name] and not _attached(token, name) else 1
+    if start >= len(args) or args[start] == "--":
+        return args
+    command, depth = group, start
+    while depth < len(args) and hasattr(command, "get_command"):  # to the leaf command
+        found = command.get_command(ctx, args[depth])
+        if found is None:
+            break
+        command, depth = found, depth + 1
+    if command is group:
+        return args  # an unknown command: click says so
+    own = _options(command)
+    moved: list[str] = []
+    kept = args[start:depth]
+    index = depth
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            kept.extend(args[index:])
+            break
+        name = _option_name(token, own)
+        target = kept
+        if name is None:
+            name = _option_name(token, known)
+            target = moved if name is not None else kept
+        width = 1
+        if name is not None:
+            takes_value = (own if target is kept else known)[name]
+            width = 2 if takes_value and not _attached(token, name) else 1
+        target.extend(args[index : index + width])
+        index += width
+    return args[:start] + moved + kept
+
+
 class RevokeGroup(TyperGroup):
     """The error boundary: every failure becomes one line and its documented exit code.
 
     It sits in `invoke`, so the CLI, `python -m revoke` and CliRunner tests all go
     through it. Tracebacks only with `--debug` (or REVOKE_DEBUG=1).
     """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(self, ctx, list(args)))
 
     def invoke(self, ctx: Any) -> Any:
         from revoke.aws.deadline import start_run
@@ -100,6 +184,9 @@ class RevokeGroup(TyperGroup):
             return self._invoke(ctx)
         finally:
             start_run(None)  # the deadline was this run's (the demo and tests run many)
+            session = sys.modules.get("revoke.aws.session")
+            if session is not None:
+                session.log_requests(None)  # so is --debug's request log
 
     def _invoke(self, ctx: Any) -> Any:
         try:
@@ -160,20 +247,30 @@ def _version(value: bool) -> None:
 def _globals(
     ctx: typer.Context,
     profile: str | None = typer.Option(
-        None, "--profile", envvar="AWS_PROFILE", help="AWS named profile."
+        None,
+        "--profile",
+        help="AWS named profile. Default: as the AWS CLI chooses (exported keys, then "
+        "AWS_PROFILE, then default).",
     ),
     region: str | None = typer.Option(None, "--region", help="AWS region for STS and probes."),
     endpoint_url: str | None = typer.Option(
         None,
         "--endpoint-url",
-        envvar="AWS_ENDPOINT_URL",
-        help="Send every AWS call here (a sandbox: revoke sandbox serve).",
+        help="Send every AWS call here (a sandbox: revoke sandbox serve). Default: as the "
+        "AWS CLI chooses (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the config file).",
     ),
     output: str | None = typer.Option(
         None,
         "--output",
         "-o",
-        help="json, table or text. Default: table on a terminal, json otherwise.",
+        help="json, table or text. Default: AWS_DEFAULT_OUTPUT, else json with --query, "
+        "else table on a terminal and json otherwise.",
+    ),
+    query: str | None = typer.Option(
+        None,
+        "--query",
+        metavar="JMESPATH",
+        help="JMESPath applied to the JSON result (https://jmespath.org), as `aws --query`.",
     ),
     journal: Path | None = typer.Option(
         None,
@@ -190,38 +287,80 @@ def _globals(
         help="Deadline for the whole run: every AWS call and credential_process stops "
         "waiting when it passes (exit 254). Also caps each call's connect/read timeout.",
     ),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help="Show tracebacks, and log every AWS request on stderr (never a secret).",
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
-    if output is None:
-        output = "table" if sys.stdout.isatty() else "json"
-    if output not in OUTPUT_FORMATS:
-        raise typer.BadParameter(
-            f"{output!r} is not one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output"
-        )
+    output = choose_output(output, query=query, isatty=sys.stdout.isatty())
+    if query is not None:
+        from revoke.cli.query import compile_query
+
+        compile_query(query)  # a bad expression is exit 2 before any call
     if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
         raise BadInput(
             f"--timeout {timeout:g} is not a number of seconds between 0 and {MAX_TIMEOUT:,}",
             hint="for example --timeout 60",
         )
     endpoint_url = check_endpoint_url(endpoint_url or None)
+    _check_configured_endpoints()
     _remember_environment_secrets()
     from revoke.aws.deadline import start_run
 
     start_run(timeout)
+    if debug or os.environ.get("REVOKE_DEBUG"):
+        from revoke.aws.session import log_requests
+
+        log_requests(lambda line: typer.echo(line, err=True))
     ctx.obj = cli_context(
         timeout=timeout,
         profile=profile,
         region=region,
         endpoint_url=endpoint_url,
         output=output,
+        query=query,
         journal_path=journal or default_journal_path(),
         yes=yes,
         debug=debug,
         stdin_isatty=stdin_is_terminal(),
     )
+
+
+# What AWS_DEFAULT_OUTPUT may say that revoke has no printer for: json instead, and a warning.
+UNSUPPORTED_OUTPUTS = ("yaml", "yaml-stream")
+
+
+def choose_output(given: str | None, *, query: str | None, isatty: bool) -> str:
+    """--output, else AWS_DEFAULT_OUTPUT (as the AWS CLI), else json when --query is given
+    (its result is JSON), else table for a person and json for a program."""
+    if given is not None:
+        if given not in OUTPUT_FORMATS:
+            raise typer.BadParameter(
+                f"{given!r} is not one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output"
+            )
+        return given
+    configured = os.environ.get("AWS_DEFAULT_OUTPUT", "").strip().lower()
+    if configured in OUTPUT_FORMATS:
+        return configured
+    if configured in UNSUPPORTED_OUTPUTS:
+        typer.echo(
+            f"revoke: warning: AWS_DEFAULT_OUTPUT={configured} is not supported by revoke; "
+            "printing json",
+            err=True,
+        )
+        return "json"
+    if configured:
+        raise BadInput(
+            f"AWS_DEFAULT_OUTPUT={configured!r} is not one of {', '.join(OUTPUT_FORMATS)}",
+            hint="unset it, or give --output json|table|text",
+        )
+    if query is not None:
+        return "json"
+    return "table" if isatty else "json"
 
 
 MAX_TIMEOUT = 86_400  # a day: longer than any run, short of overflowing a socket timeout
@@ -248,6 +387,23 @@ def check_endpoint_url(url: str | None) -> str | None:
             "(https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html)",
         )
     return url
+
+
+def _check_configured_endpoints() -> None:
+    """AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are botocore's to apply (each
+    service's own wins, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns them all off); revoke
+    only refuses one that is not a URL, as one line naming the variable, before any call."""
+    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        return
+    for name in sorted(os.environ):
+        if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_"):
+            value = os.environ[name]
+            if value:
+                try:
+                    check_endpoint_url(value)
+                except BadInput as err:
+                    err.message = err.message.replace("--endpoint-url", name, 1)
+                    raise
 
 
 def _remember_environment_secrets() -> None:
@@ -281,6 +437,10 @@ fastparams.install()
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     command = typer.main.get_command(app)
+    if os.environ.get("_REVOKE_COMPLETE"):  # the shell asks for completions (revoke completion)
+        from typer.completion import completion_init
+
+        completion_init()
     try:
         command.main(args=argv, prog_name="revoke", standalone_mode=True)
     except SystemExit as exc:
