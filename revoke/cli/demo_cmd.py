@@ -52,20 +52,42 @@ def _narrator(g: Globals) -> Any:
     return narrate
 
 
-def demo(ctx: typer.Context) -> None:
+INTROS = {
+    "basic": "an IAM user's sessions revoked and proven",
+    "pivot": "a leaked key that pivots through roles, followed and contained in one run",
+}
+
+
+def demo(
+    ctx: typer.Context,
+    scenario: str = typer.Option(
+        "basic",
+        "--scenario",
+        help="basic: one user's sessions revoked and proven; pivot: a leaked key assumes "
+        "an admin role, makes a key for another user and a role chain, and "
+        "revoke key --follow contains all of it.",
+    ),
+) -> None:
     """The whole incident in a local sandbox: a user's key, a session token, revoke user with
     its three checks, the old token refused, a new one and the key still working, the
-    journal entry. Touches no AWS account. Exit 0 when every step behaved, 3 otherwise."""
+    journal entry (--scenario pivot: revoke key --follow). Touches no AWS account. Exit 0
+    when every step behaved, 3 otherwise."""
     g = get_globals(ctx)
     from revoke.cli.app import main
-    from revoke.sandbox.demo import NOT_RUN, STEPS, run_demo
+    from revoke.errors import BadInput
+    from revoke.sandbox.demo import NOT_RUN, SCENARIOS, run_demo
 
+    if scenario not in SCENARIOS:
+        raise BadInput(f"--scenario {scenario!r} is not one of {', '.join(SCENARIOS)}")
+    steps = SCENARIOS[scenario]
     journal = g.journal_path if _journal_given(ctx) else None
     g.say(
-        f"revoke demo: an IAM user's sessions revoked and proven, in {len(STEPS)} steps, "
+        f"revoke demo: {INTROS[scenario]}, in {len(steps)} steps, "
         "against a local sandbox (no AWS account is touched)"
     )
-    report = run_demo(cli=main, journal_path=journal, on_step=_narrator(g), debug=g.debug)
+    report = run_demo(
+        cli=main, journal_path=journal, on_step=_narrator(g), debug=g.debug, steps=steps
+    )
     payload = report.to_json()
     if g.output != "table":  # on a terminal the narration above is the human output
         rows = [{**s, "detail": s.get("detail") or s.get("found")} for s in payload["steps"]]

@@ -7,6 +7,7 @@ and so is the command line the responder's steps run: `run_demo(cli=...)` takes 
 point, so nothing here imports revoke.cli or revoke.ops.
 """
 
+from revoke.sandbox.demo.pivot import PIVOT_STEPS
 from revoke.sandbox.demo.report import FAILED, NOT_RUN, OK, DemoReport, StepResult, marks
 from revoke.sandbox.demo.run import run_demo, sandbox_environment
 from revoke.sandbox.demo.scenario import (
@@ -19,10 +20,15 @@ from revoke.sandbox.demo.scenario import (
     expect,
 )
 
+# `revoke demo --scenario NAME`: the basic incident, or a key that pivots (issue 16).
+SCENARIOS = {"basic": STEPS, "pivot": PIVOT_STEPS}
+
 __all__ = [
     "FAILED",
     "NOT_RUN",
     "OK",
+    "PIVOT_STEPS",
+    "SCENARIOS",
     "STEPS",
     "Cli",
     "DemoReport",

@@ -114,6 +114,8 @@ class Scene:
     cutoff: str = ""
     journal_entry: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    # The pivot scenario's credentials (revoke.sandbox.demo.pivot); never noted.
+    pivot: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def credentials_file(self) -> Path:
