@@ -414,16 +414,27 @@ class AwsSession:
 
     @property
     def endpoint_url(self) -> str | None:
-        """The endpoint every service is sent to: `--endpoint-url`, else the configured
-        global one (AWS_ENDPOINT_URL, `endpoint_url` in the profile) unless
-        AWS_IGNORE_CONFIGURED_ENDPOINT_URLS; a service-specific one is botocore's."""
+        """`--endpoint-url`, else the endpoint configured for the signin service (its
+        client's endpoint rules would ignore it: revoke.aws.credentials pins it)."""
+        return self.configured_endpoint("signin")
+
+    def configured_endpoint(self, service: str) -> str | None:
+        """The endpoint `service` is sent to when one is set: `--endpoint-url`, else
+        AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's `services` section or
+        `endpoint_url` (botocore's order), none under AWS_IGNORE_CONFIGURED_ENDPOINT_URLS."""
         if self._endpoint_option:
             return self._endpoint_option
         core: Any = self.boto._session
         with aws_errors():
             if core.get_config_variable("ignore_configured_endpoint_urls"):
                 return None
-            found = core.get_config_variable("endpoint_url")
+            from botocore.configprovider import ConfiguredEndpointProvider
+
+            found = ConfiguredEndpointProvider(
+                full_config=core.full_config,
+                scoped_config=core.get_scoped_config(),
+                client_name=service,
+            ).provide()
         return str(found) if found else None
 
     @property

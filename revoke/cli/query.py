@@ -126,7 +126,7 @@ def _format_dict(
             else:
                 scalars.append(str(value))
     else:
-        scalars = [str(item.get(key)) for key in scalar_keys]
+        scalars = [str(item.get(key, "")) for key in scalar_keys]
         non_scalars = [(key, item[key]) for key in sorted(set(item) - set(scalar_keys))]
     if scalars:
         if identifier is not None:
