@@ -87,6 +87,7 @@ def test_every_runbook_with_commands_is_exercised_here() -> None:
     assert with_commands == {
         "compromised-access-key.md",
         "compromised-user-every-credential.md",
+        "key-used-follow-it.md",
         "leaked-key-id.md",
         "leaked-role-session.md",
         "org-wide-revocation.md",
@@ -356,3 +357,65 @@ def _creds(credentials: dict[str, Any]) -> dict[str, str]:
         "aws_secret_access_key": credentials["SecretAccessKey"],
         "aws_session_token": credentials["SessionToken"],
     }
+
+
+def test_key_used_follow_it_runbook(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Issue 16 item 5: the leaked key assumed a role, minted a federation token and gave
+    another user a key; the runbook's --follow contains all of it, the role's other session
+    keeps working, every change is journalled and the chain verifies."""
+    iam = sandbox.client("iam")
+    account = sandbox.account_id
+    for user in ("alice", "bob"):
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="grant", PolicyDocument=json.dumps(ALLOW_ALL))
+    leaked = iam.create_access_key(UserName="alice")["AccessKey"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName="Admin", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="Admin", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
+    role_arn = f"arn:aws:iam::{account}:role/Admin"
+    legit = sandbox.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="ci")
+    attacker = sandbox.client(
+        "sts",
+        aws_access_key_id=leaked["AccessKeyId"],
+        aws_secret_access_key=leaked["SecretAccessKey"],
+    )
+    admin = attacker.assume_role(RoleArn=role_arn, RoleSessionName="pivot")["Credentials"]
+    federated = attacker.get_federation_token(Name="fed", Policy=json.dumps(ALLOW_ALL))
+    made = sandbox.client("iam", **admin).create_access_key(UserName="bob")["AccessKey"]
+
+    proc = run_runbook(
+        "key-used-follow-it.md",
+        sandbox,
+        tmp_path,
+        {"ACCESS_KEY_ID": leaked["AccessKeyId"], "ACCOUNT_LIST": account},
+    )
+
+    contained = json.loads((tmp_path / "follow.json").read_text())
+    assert {(t["kind"], t["name"], t["status"]) for t in contained["targets"]} == {
+        ("role", "Admin", "applied"),
+        ("user", "alice", "applied"),
+        ("user", "bob", "applied"),
+    }
+    for credentials in (admin, federated["Credentials"]):
+        with pytest.raises(Exception, match="explicit deny"):
+            sandbox.client("s3", **credentials).list_buckets()
+    sandbox.client("s3", **legit["Credentials"]).list_buckets()  # the role's other session
+    listed = iam.list_access_keys(UserName="bob")["AccessKeyMetadata"]
+    assert {k["AccessKeyId"]: k["Status"] for k in listed}[made["AccessKeyId"]] == "Inactive"
+    journal = Journal(tmp_path / "incident-journal.jsonl")
+    assert journal.verify() == []
+    changed = {r["target"]["name"] for r in journal.records() if r["action"] == "revoke"}
+    assert changed == {"Admin", "alice", "bob"}
+    assert "STOP" not in proc.stdout + proc.stderr
+    for secret in (leaked["SecretAccessKey"], made["SecretAccessKey"]):
+        assert secret not in proc.stdout + proc.stderr
+        assert secret not in (tmp_path / "incident-journal.jsonl").read_text()
