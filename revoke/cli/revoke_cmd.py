@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from revoke.cli import fanout_cmd, key_cmd
+from revoke.cli import fanout_cmd, follow_cmd
 from revoke.cli.caller import say_acting_as
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
@@ -308,14 +308,16 @@ def _command(kind: str):  # noqa: ANN202 - Typer builds the signature
         account_workers: int = typer.Option(
             4, "--account-workers", min=1, max=32, help=fanout_cmd.ACCOUNT_WORKERS_HELP
         ),
-        follow: bool = typer.Option(False, "--follow", help=key_cmd.FOLLOW_HELP),
-        scope: str = typer.Option("session", "--scope", help=key_cmd.SCOPE_HELP),
-        restore_changes: bool = typer.Option(False, "--restore-changes", help=key_cmd.RESTORE_HELP),
-        org_scp: bool = typer.Option(False, "--org-scp", help=key_cmd.ORG_SCP_HELP),
+        follow: bool = typer.Option(False, "--follow", help=follow_cmd.FOLLOW_HELP),
+        scope: str = typer.Option("session", "--scope", help=follow_cmd.SCOPE_HELP),
+        restore_changes: bool = typer.Option(
+            False, "--restore-changes", help=follow_cmd.RESTORE_HELP
+        ),
+        org_scp: bool = typer.Option(False, "--org-scp", help=follow_cmd.ORG_SCP_HELP),
     ) -> None:
         g = get_globals(ctx)
         if follow:  # issue 16: trace the principal, contain what it reached (ops.follow)
-            key_cmd.follow_principal(
+            follow_cmd.follow_principal(
                 g,
                 kind,
                 names or [],
