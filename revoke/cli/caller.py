@@ -8,7 +8,8 @@ stays the result alone).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from revoke.cli.context import Globals
 
@@ -27,3 +28,25 @@ def say_acting_as(g: Globals, caller: Mapping[str, str] | None = None) -> dict[s
         caller = IamGateway(g.aws()).caller_identity()
     g.say(acting_as(caller))
     return dict(caller)
+
+
+@contextmanager
+def acting_as_first(g: Globals) -> Iterator[None]:
+    """Inside: the acting-as line comes before the first line the workflow says.
+
+    For a workflow that asks STS who the caller is itself, after checking its input (the
+    fan-out: bad account IDs are exit 2 before any call): the line is said when it first
+    speaks, which is after its own GetCallerIdentity succeeded, with one more of those.
+    """
+    tell = g.tell
+
+    def first(message: str) -> None:
+        g.tell = tell
+        say_acting_as(g)
+        tell(message)
+
+    g.tell = first
+    try:
+        yield
+    finally:
+        g.tell = tell

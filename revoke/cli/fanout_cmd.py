@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from revoke.cli.caller import say_acting_as
+from revoke.cli.caller import acting_as_first
 from revoke.cli.context import Globals
 from revoke.cli.render import emit
 from revoke.core.names import TargetName
@@ -82,18 +82,23 @@ def run_fanout_command(
         disable_console=disable_console,
         deadline=parse_deadline(deadline),
     )
-    say_acting_as(g)  # run_fanout asks STS again: the one extra call of a fan-out
-    run = run_fanout(
-        g,
-        options,
-        accounts=accounts or [],
-        accounts_file=accounts_file,
-        all_accounts=all_accounts,
-    )
+    with acting_as_first(g):
+        run = run_fanout(
+            g,
+            options,
+            accounts=accounts or [],
+            accounts_file=accounts_file,
+            all_accounts=all_accounts,
+        )
     payload: dict[str, Any] = run.to_json()
     title = f"{'plan' if run.dry_run else 'revocation'}: sessions before {cutoff}"
     emit(
-        g, payload, target_rows(payload), TARGET_COLUMNS, title=title, warnings=payload["warnings"]
+        g,
+        payload,
+        target_rows(payload, layers=g.output == "table"),
+        TARGET_COLUMNS,
+        title=title,
+        warnings=payload["warnings"],
     )
     if g.output != "json":
         for account in payload["accounts"]:

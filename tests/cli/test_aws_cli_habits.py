@@ -285,3 +285,19 @@ def test_a_presigned_url_is_logged_without_its_secrets() -> None:
         "&X-Amz-Security-Token=tok&versionId=3"
     )
     assert "abc" not in url and "tok" not in url and "AKIA" not in url and "versionId=3" in url
+
+
+# The acting-as line of a fan-out: first, after its input was checked.
+
+from tests.ops.test_fanout import CUTOFF, org  # noqa: E402, F401 - the organization fixture
+
+
+def test_a_fan_out_says_who_it_acts_as_first(org: dict[str, Any]) -> None:  # noqa: F811
+    result = run_cli(
+        "user", "alice", "--before", CUTOFF, "--all-accounts", "--dry-run", "-o", "json"
+    )
+    assert result.exit_code in (0, 4), result.stderr  # the fixture has an account out of reach
+    first = result.stderr.splitlines()[0]
+    assert first == "acting as arn:aws:iam::123456789012:user/responder (account 123456789012)"
+    assert first.startswith("acting as arn:aws:") and "(account " in first
+    assert result.stderr.count("acting as ") == 1
