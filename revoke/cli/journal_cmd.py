@@ -182,13 +182,16 @@ def verify(
             live={"account": actor.get("account"), "checked": found.checked, "drift": found.drift},
         )
     verdict = "intact" if not problems else f"{len(problems)} problem(s)"
-    g.say(f"journal {journal.path}: {len(scan.records)} record(s), head {scan.head}: {verdict}")
+    line = f"journal {journal.path}: {len(scan.records)} record(s), head {scan.head}: {verdict}"
+    if g.output != "table":  # a table says it itself: the verdict above its problems
+        g.say(line)
     emit(
         g,
         payload,
         [{"problem": p} for p in problems],
         VERIFY_COLUMNS,
-        title=f"journal {journal.path}: {verdict}",
+        title=line,
+        empty=line,
     )
     if problems:
         raise typer.Exit(int(ExitCode.UNVERIFIED))

@@ -14,20 +14,88 @@ import typer
 from revoke.cli.context import Globals
 from revoke.core.output import rows_text
 
+# Status words and how a table colours them (rich drops colour for NO_COLOR and for
+# anything that is not a terminal).
+STATUS_STYLES = {
+    "verified": "green",
+    "applied": "green",
+    "ok": "green",
+    "intact": "green",
+    "confirmed": "green",
+    "closed": "green",
+    "failed": "bold red",
+    "error": "bold red",
+    "missing": "bold red",
+    "open": "red",
+    "unverified": "yellow",
+    "mismatch": "yellow",
+    "partial": "yellow",
+    "inconclusive": "yellow",
+    "unchecked": "yellow",
+    "planned": "cyan",
+}
+STATUS_COLUMNS = {"status", "verification", "result", "state"}
 
-def print_table(title: str | None, rows: Sequence[Mapping[str, Any]], columns: list[str]) -> None:
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def print_table(
+    title: str | None,
+    rows: Sequence[Mapping[str, Any]],
+    columns: list[str],
+    *,
+    empty: str | None = None,
+    note: str | None = None,
+) -> None:
+    """A table that fits the terminal (80 columns when it is not one): no ID, ARN or time
+    split, the least needed columns left out first (revoke.core.output.fit_columns) and
+    named under it. No rows: one line, `empty` (or the title), not an empty frame."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, show_lines=False)
+    from revoke.core.output import fit_columns
+
+    console = Console(soft_wrap=False)
+    if not rows:
+        console.print(Text(empty or title or "nothing to show"))
+        return
     # People read tables: leave out columns with nothing in them (text output keeps them all,
     # scripts count on the column positions).
     columns = [c for c in columns if any(row.get(c) is not None for row in rows)] or columns
-    for column in columns:
-        table.add_column(column.replace("_", " "), overflow="fold")
-    for row in rows:
-        table.add_row(*["-" if row.get(c) is None else str(row.get(c)) for c in columns])
-    Console(soft_wrap=False).print(table)
+    cells = {c: [_cell(row.get(c)) for row in rows] for c in columns}
+    fit = fit_columns({c: c.replace("_", " ") for c in columns}, cells, console.width)
+    if title:
+        console.print(Text(title, style="bold"))
+    table = Table(show_lines=False, expand=False)
+    for column in fit.columns:
+        table.add_column(
+            column.name.replace("_", " "),
+            width=column.width,
+            no_wrap=not column.wraps,
+            overflow="fold",
+        )
+    for i in range(len(rows)):
+        line = []
+        for column in fit.columns:
+            text = cells[column.name][i]
+            style = (
+                STATUS_STYLES.get(text.split(" ", 1)[0]) if column.name in STATUS_COLUMNS else None
+            )
+            line.append(Text(text, style=style or ""))
+        table.add_row(*line)
+    console.print(table)
+    said = []
+    for name in fit.dropped:
+        values = set(cells[name])
+        label = name.replace("_", " ")
+        said.append(f"{label} {values.pop()} (every row)" if len(values) == 1 else label)
+    if said:
+        console.print(Text(f"not shown, to fit {console.width} columns: {'; '.join(said)}"))
+    if note:
+        console.print(Text(note))
 
 
 def write_json(payload: Mapping[str, Any]) -> None:
@@ -56,8 +124,11 @@ def emit(
     *,
     title: str | None = None,
     warnings: Sequence[str] = (),
+    empty: str | None = None,
+    note: str | None = None,
 ) -> None:
     """Print `payload` as JSON, or `rows` as text/table; warnings also to stderr, always.
+    A table with no rows is the one line `empty`; `note` goes under a table.
     With --query: the query's result over `payload`, in the output format (revoke.cli.query)."""
     if g.query is not None:
         import sys
@@ -72,6 +143,6 @@ def emit(
         if text:
             typer.echo(text)
     else:
-        print_table(title, rows, columns)
+        print_table(title, rows, columns, empty=empty, note=note)
     for warning in warnings:
         g.warn(warning)

@@ -64,7 +64,7 @@ def verify_command(
     emit(
         g,
         payload,
-        target_rows(payload),
+        target_rows(payload, layers=g.output == "table"),
         TARGET_COLUMNS,
         title=f"verification: sessions before {result.cutoff}",
         warnings=payload["warnings"],
@@ -109,9 +109,17 @@ def status_command(
     else:
         target = parse_target(_kind(kind), name)
         found = principal_revocations(gateway, target.kind, target.name)
-    if not found:
-        g.say("no revocation in force" + (f" on {kind} {name}" if kind else " in this account"))
-    emit(g, {"action": "status", "targets": found}, found, STATUS_COLUMNS, title="revocations")
+    none = "no revocation in force" + (f" on {kind} {name}" if kind else " in this account")
+    if not found and g.output != "table":  # a table says it itself, in one line
+        g.say(none)
+    emit(
+        g,
+        {"action": "status", "targets": found},
+        found,
+        STATUS_COLUMNS,
+        title="revocations",
+        empty=none,
+    )
 
 
 def register(app: typer.Typer) -> None:

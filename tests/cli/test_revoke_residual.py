@@ -73,7 +73,8 @@ def test_the_table_never_says_verified_alone_while_a_path_is_open(
     result = run_cli("--output", "table", "user", "alice", "--before", CUTOFF)
     assert result.exit_code == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if "alice" in line and "applied" in line)
-    assert "verified (1 path open)" in row
+    # No probe credentials: the table says enforcement was not part of "verified".
+    assert "verified (enforcement skipped, 1 path open)" in row
     (line,) = [line for line in result.stdout.splitlines() if "access-keys open" in line]
     assert line.startswith("user alice: access-keys open:")
     assert "revoke user alice --before now --deactivate-keys" in line
