@@ -67,6 +67,9 @@ def run_revocation(
 ) -> None:
     """Plan, confirm, apply, verify, journal. `deactivate_key_ids`: deactivate only these
     keys (implies key containment); `details`: more keys for the JSON output."""
+    import time
+
+    started = time.monotonic()
     cutoff = parse_cutoff(before, now=g.now(), allow_future=allow_future)
     from revoke.ops import revocation
     from revoke.ops.probing import open_probe, parse_deadline
@@ -82,7 +85,7 @@ def run_revocation(
                 "--offline reads nothing: the keys and console password to contain are "
                 "planned only by a --dry-run"
             )
-        _finish(g, result)
+        _finish(g, result, kind=kind, started=started)
         return
 
     if not dry_run:  # a device, a FIFO, a stranger's file: exit 2 before any AWS call
@@ -133,33 +136,79 @@ def run_revocation(
     result.dry_run = dry_run
     if dry_run or not result.changes:
         if not dry_run:  # nothing to write: what is still open is still worth saying
-            pipeline.report_residual(result)
-        _finish(g, result)
+            with Progress("reading what is still open", None):
+                pipeline.report_residual(result)
+        _finish(g, result, kind=kind, started=started)
         return
-    from revoke.ops.containment import describe_containment
+    from revoke.cli import plan_view
 
-    if not g.confirm(
-        f"Write the deny for sessions issued before {cutoff} to {len(result.changes)} "
-        f"{kind}(s) in account {pipeline.account}{describe_containment(result.targets)}?"
-    ):
+    shown: list[str] = []
+    if not g.yes and g.stdin_isatty:  # a person will be asked: the plan comes first
+        for line in plan_view.plan_lines(result, kind, pipeline.account):
+            g.say(line)
+        shown = plan_view.decision_warnings(result)
+    if not g.confirm(plan_view.question(result, kind, pipeline.account)):
         result.warnings.append(DECLINED)
-        _finish(g, result)
+        _finish(g, result, kind=kind, started=started, shown=shown)
         return
-    with Progress("applying", len(result.changes)) as progress:
-        pipeline.apply(result, on_done=progress.advance)
+    with Progress("writing", len(result.changes)) as progress:
+        pipeline.apply(result, on_done=progress.advance, on_phase=progress.phase)
     if pipeline.journalled:
         g.say(f"journalled {pipeline.journalled} change(s) to {g.journal_path}")
-    _finish(g, result)
+    _finish(g, result, kind=kind, started=started, shown=shown)
 
 
-def _finish(g: Globals, result: object) -> None:
+# A result table past this many rows shows the targets that need a look and the first
+# few others; JSON and text output list every one.
+TABLE_ROWS_UP_TO = 50
+
+
+def _table_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
+    if len(rows) <= TABLE_ROWS_UP_TO:
+        return rows, None
+
+    def needs_look(row: dict[str, Any]) -> bool:
+        verification = str(row.get("verification") or "")
+        return row["status"] not in ("applied", "unchanged", "planned") or (
+            verification.startswith(("unverified", "failed"))
+        )
+
+    looks = [r for r in rows if needs_look(r)]
+    others = [r for r in rows if not needs_look(r)]
+    room = max(5, TABLE_ROWS_UP_TO - len(looks))
+    shown = looks[:TABLE_ROWS_UP_TO] + others[:room]
+    left = len(rows) - len(shown)
+    return shown, (
+        f"{left} more like these: --output text or json lists every target"
+        if left
+        else None
+    )
+
+
+def _finish(
+    g: Globals,
+    result: object,
+    *,
+    kind: str | None = None,
+    started: float | None = None,
+    shown: Sequence[str] = (),
+) -> None:
+    """Print the result; `shown`: warnings the prompt already showed (not said twice)."""
+    import time
+
     from revoke.ops.revocation import RunResult
 
     assert isinstance(result, RunResult)
     payload = result.to_json()
     title = f"{'plan' if result.dry_run else 'revocation'}: sessions before {result.cutoff}"
-    rows = [] if g.output == "json" else target_rows(payload)  # JSON needs no rows
-    emit(g, payload, rows, TARGET_COLUMNS, title=title, warnings=payload["warnings"])
+    # JSON needs no rows; a table says which verification layer was left out.
+    rows = [] if g.output == "json" else target_rows(payload, layers=g.output == "table")
+    note = None
+    if g.output == "table":
+        rows, note = _table_rows(rows)
+    said = set(shown)
+    warnings = [w for w in payload["warnings"] if w not in said]
+    emit(g, payload, rows, TARGET_COLUMNS, title=title, warnings=warnings, note=note)
     if g.output == "table":
         from revoke.ops.containment import step_summary
 
@@ -177,6 +226,10 @@ def _finish(g: Globals, result: object) -> None:
         for document in sorted(documents):
             typer.echo("policy document to be written:")
             typer.echo(document)
+    if kind is not None and started is not None:
+        from revoke.cli.plan_view import summary_line
+
+        g.say(summary_line(result, kind, time.monotonic() - started))
     code = result.exit_code()
     if code:
         raise typer.Exit(int(code))

@@ -218,9 +218,15 @@ class Pipeline:
             )
 
     def apply(
-        self, result: RunResult, *, on_done: Callable[[Any], None] | None = None
+        self,
+        result: RunResult,
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_phase: Callable[[str, int | None], None] | None = None,
     ) -> RunResult:
-        """Write, read back, verify, journal. No journal, no change: it is checked first."""
+        """Write, read back, verify, journal. No journal, no change: it is checked first.
+        `on_phase(label, total)`: a new phase starts ("reading back", "verifying"), whose
+        targets are counted by `on_done` too (progress for people)."""
         r = self.request
         self.recorder.journal.check_writable()
         for line in self.reconcile_dangling():  # issue 14: dangling intents first
@@ -234,12 +240,22 @@ class Pipeline:
             on_done=on_done,
             verify=r.verify,
             guard=self._guard,
+            on_phase=on_phase,
         )
         self._restore_lowered(result)
         if r.verify and result.stopped is None:  # stopped by a signal: report, don't poll
             from revoke.ops.verify import verify_run
 
-            verify_run(self.ctx, self.gateway, result, probe=r.probe, deadline=r.deadline)
+            if on_phase is not None:
+                on_phase("verifying", sum(t.status == STATUS_APPLIED for t in result.targets))
+            verify_run(
+                self.ctx,
+                self.gateway,
+                result,
+                probe=r.probe,
+                deadline=r.deadline,
+                on_done=on_done,
+            )
             self.recorder.record_verification(result)
         if result.stopped is None:
             self.report_residual(result)

@@ -224,6 +224,7 @@ def apply_run(
     verify: bool = True,
     guard: Callable[[TargetPlan], AbstractContextManager[TargetPlan]] | None = None,
     stop: RunStop | None = None,
+    on_phase: Callable[[str, int | None], None] | None = None,
 ) -> RunResult:
     """Write every planned row, then read it back (verification layer 1).
 
@@ -321,6 +322,8 @@ def apply_run(
                 for row in result.targets
                 if (row.verification.get("read_back") or {}).get("status") == "pending"
             ]
+            if on_phase is not None:  # one bulk read: no count to show, only the clock
+                on_phase("reading back", None)
             read_back_many(gateway, pending, max_workers)
             for row in pending:
                 row.verification["status"] = read_back_status(row.verification["read_back"], verify)

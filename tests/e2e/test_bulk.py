@@ -71,7 +71,7 @@ def test_all_users_are_listed_past_the_first_page(iam: Any, tmp_path: Path) -> N
     assert sorted(t["name"] for t in out["targets"]) == names
     assert {t["status"] for t in out["targets"]} == {"applied"}
     assert all(revoked(iam, n) == CUTOFF for n in names)
-    assert "applying: 120/120 (100%)" in result.stderr  # progress for a long, non-tty run
+    assert "writing: 120/120 (100%)" in result.stderr  # progress for a long, non-tty run
     assert sorted(r["target"]["name"] for r in revoke_records(journal_path)) == names
 
 
