@@ -50,6 +50,8 @@ from revoke.core.timeparse import cutoff_datetime
 from revoke.errors import BadInput
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
+# The role AWS Organizations creates in the accounts it creates; the fan-out's default.
+FANOUT_ROLE = "OrganizationAccountAccessRole"
 SCP_DESCRIPTION = "revoke: deny sessions issued before a cutoff (break-glass principals exempt)"
 SCP_SIZE_LIMIT = 5120
 SCPS_PER_TARGET = 5
@@ -399,6 +401,18 @@ def scp_warnings(state: OrgState, plan: ScpPlan) -> list[str]:
             warnings.append(
                 f"your own principal {state.caller_principal_arn} is not exempt and is in a "
                 "covered account: this session will be denied; add it with --exempt-principal"
+            )
+    if covered and plan.policy_document:
+        # The fan-out (revoke user|role --all-accounts) reaches member accounts through
+        # this role; a session of it assumed before the (rounded-up) cutoff is denied too.
+        fanout = f"arn:aws:iam::{covered[0]}:role/{FANOUT_ROLE}"
+        probe = logic_context(plan.cutoff, fanout, before=True)
+        if evaluate_scp(plan.policy_document, probe).explicit_deny:
+            warnings.append(
+                f"{FANOUT_ROLE} is not exempt: a session of it issued before the cutoff is "
+                "denied in the member accounts, so a fan-out started within the cutoff's "
+                "second fails there; add --exempt-principal "
+                f"arn:aws:iam::*:role/{FANOUT_ROLE}"
             )
     return warnings
 

@@ -189,6 +189,15 @@ def test_warns_that_workload_sessions_pause_too() -> None:
     assert any("workloads' too" in w for w in plan(exempt=(BREAK_GLASS,)).warnings)
 
 
+def test_an_unexempt_fan_out_role_is_warned_about() -> None:
+    # `revoke user --all-accounts` right after `revoke org --before now` assumes this role in
+    # each member account within the cutoff's second: the SCP would deny it there.
+    fanout = "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+    warned = "OrganizationAccountAccessRole is not exempt"
+    assert any(warned in w for w in plan(exempt=(BREAK_GLASS,)).warnings)
+    assert not any(warned in w for w in plan(exempt=(BREAK_GLASS, fanout)).warnings)
+
+
 def test_no_exemption_warns_that_responders_are_denied_too() -> None:
     assert any("no principal is exempt" in w for w in plan().warnings)
 
