@@ -311,9 +311,12 @@ def principal_revocations(gateway: IamGateway, kind: str, name: str) -> list[dic
     return found
 
 
-def account_revocations(gateway: IamGateway) -> list[dict[str, Any]]:
+def account_revocations(
+    gateway: IamGateway, on_read: Callable[[int], None] | None = None
+) -> list[dict[str, Any]]:
     """Every user and role with a revocation policy, from iam:GetAccountAuthorizationDetails
-    (a handful of paginated calls instead of several per principal: fact 19)."""
+    (a handful of paginated calls instead of several per principal: fact 19).
+    `on_read(n)`: n more users and roles read (progress for people)."""
     users: list[dict[str, Any]] = []
     roles: list[dict[str, Any]] = []
     fallbacks: dict[str, dict[str, Any]] = {}
@@ -322,6 +325,8 @@ def account_revocations(gateway: IamGateway) -> list[dict[str, Any]]:
         for page in paginator.paginate(Filter=["User", "Role", "LocalManagedPolicy"]):
             users.extend(page.get("UserDetailList", []))
             roles.extend(page.get("RoleDetailList", []))
+            if on_read is not None:
+                on_read(len(page.get("UserDetailList", [])) + len(page.get("RoleDetailList", [])))
             for policy in page.get("Policies", []):
                 # AWS sends PolicyName; moto 5 leaves it out, the ARN ends with it anyway.
                 policy_name = policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1]

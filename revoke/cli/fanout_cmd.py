@@ -52,10 +52,13 @@ def run_fanout_command(
     deactivate_keys: bool,
     disable_console: bool,
 ) -> None:
+    import time
+
     from revoke.core.timeparse import parse_cutoff
     from revoke.ops.fanout import FanOutOptions, check_role_name, run_fanout
     from revoke.ops.probing import parse_deadline
 
+    started = time.monotonic()
     cutoff = parse_cutoff(before, now=g.now(), allow_future=allow_future)
     if offline:
         raise BadInput(
@@ -106,6 +109,18 @@ def run_fanout_command(
                 f"{n} {s}" for s, n in account["targets"].items()
             )
             g.say(f"account {account['account']}: {account['status']}: {detail or '-'}")
+    from revoke.cli.plan_view import summary_line
+    from revoke.ops.revocation import RunResult
+
+    every = RunResult(
+        action=run.action,
+        dry_run=run.dry_run,
+        cutoff=cutoff,
+        targets=[t for r in run.results for t in r.targets],
+        actor={"fanout": "yes"},  # not --offline
+    )
+    line = summary_line(every, kind, time.monotonic() - started)
+    g.say(f"{line} (across {len(payload['accounts'])} account(s))")
     code = run.exit_code()
     if code:
         raise typer.Exit(int(code))

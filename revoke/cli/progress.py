@@ -118,8 +118,12 @@ class Progress:
 
     def advance(self, _result: object = None) -> None:
         """One more target done; safe to call from the worker threads."""
+        self.add(1)
+
+    def add(self, count: int) -> None:
+        """`count` more done (a page of a listing)."""
         with self._lock:
-            self.done += 1
+            self.done += count
             if self._bar is not None:
                 self._bar.update(self._task, total=self.total, completed=self.done)
             elif (

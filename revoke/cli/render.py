@@ -87,13 +87,21 @@ def print_table(
             line.append(Text(text, style=style or ""))
         table.add_row(*line)
     console.print(table)
-    said = []
+    same, left_out = [], []
     for name in fit.dropped:
         values = set(cells[name])
         label = name.replace("_", " ")
-        said.append(f"{label} {values.pop()} (every row)" if len(values) == 1 else label)
-    if said:
-        console.print(Text(f"not shown, to fit {console.width} columns: {'; '.join(said)}"))
+        (same if len(values) == 1 else left_out).append(
+            f"{label} {values.pop()}" if len(values) == 1 else label
+        )
+    if same:
+        console.print(Text(f"in every row: {', '.join(same)}"))
+    if left_out:
+        console.print(
+            Text(
+                f"not shown, to fit {console.width} columns: {', '.join(left_out)} (--output json)"
+            )
+        )
     if note:
         console.print(Text(note))
 

@@ -105,7 +105,11 @@ def status_command(
         raise BadInput(f"name the {kind}", hint=f"revoke status {kind} NAME, or revoke status")
     gateway = IamGateway(g.aws())
     if kind is None:
-        found = account_revocations(gateway)
+        from revoke.cli.progress import Progress
+
+        # Every user's and role's policies: 10-50 s in a large account, so the clock runs.
+        with Progress("reading users and roles", None) as progress:
+            found = account_revocations(gateway, on_read=progress.add)
     else:
         target = parse_target(_kind(kind), name)
         found = principal_revocations(gateway, target.kind, target.name)
