@@ -186,7 +186,7 @@ def create_user(scene: Scene) -> str:
 
     write_profile(scene.credentials_file, KEY_PROFILE, scene.key)
     key_id = key["AccessKeyId"]
-    expect(key_id.startswith("AKIA"), "a long-term key (AKIA..., fact 7)", key_id)
+    expect(key_id.startswith("AKIA"), "a long-term key (AKIA...)", key_id)
     return f"user {USER} may do anything; her access key is {key_id} (profile {KEY_PROFILE})"
 
 
@@ -197,7 +197,7 @@ def issue_token(scene: Scene) -> str:
 
     values = read_profile(scene.credentials_file, TOKEN_PROFILE) or {}
     key_id = values.get("aws_access_key_id", "")
-    expect(key_id.startswith("ASIA"), "a session key (ASIA..., fact 7)", key_id or "no key")
+    expect(key_id.startswith("ASIA"), "a session key (ASIA...)", key_id or "no key")
     scene.old_key_id = key_id
     scene.old_token = {
         "aws_access_key_id": key_id,
@@ -240,7 +240,7 @@ def revoke_user(scene: Scene) -> str:
     )
     return (
         f"inline policy {target.get('policy_name')} on user {USER} denies every session "
-        f"issued before {scene.cutoff} (rounded up to the second, fact 10)"
+        f"issued before {scene.cutoff} (rounded up to the second)"
     )
 
 
@@ -363,8 +363,8 @@ def key_still_works(scene: Scene) -> str:
         f"warnings {warnings}",
     )
     return (
-        f"a long-term key's requests carry no aws:TokenIssueTime, so the deny never matches "
-        f"(fact 9); whoever holds {key_id} can mint new tokens (fact 3), hence the warning"
+        "a long-term key's requests carry no aws:TokenIssueTime, so the deny never matches; "
+        f"whoever holds {key_id} can mint new tokens, hence the warning"
     )
 
 
