@@ -76,7 +76,7 @@ def _optional(operation: str, read: Callable[[], Any]) -> Any:
             raise Unavailable(f"botocore has no model for {operation}") from err
 
 
-def _keep_endpoint(endpoint_url: str) -> Callable[..., None]:
+def keep_endpoint(endpoint_url: str) -> Callable[..., None]:
     """A `before-call.signin` handler sending the request to `endpoint_url`: botocore's
     signin endpoint rules resolve the control-plane operations (ListSessions,
     BatchRevokeSessions: static context parameter IsControlPlane=true) to
@@ -102,7 +102,7 @@ def signin_client(session: AwsSession, *, attempts: int = OPTIONAL_ATTEMPTS) -> 
     client = session.client("signin", attempts=attempts)
     endpoint = getattr(session, "endpoint_url", None)
     if endpoint and id(client) not in _SIGNIN_PINNED:
-        client.meta.events.register("before-call.signin", _keep_endpoint(endpoint))
+        client.meta.events.register("before-call.signin", keep_endpoint(endpoint))
         _SIGNIN_PINNED.add(id(client))
     return client
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revoke.core.events import INSTANCE, KEY, QUARANTINED, ROOT, ContainmentRequest, finding_key
@@ -237,14 +236,6 @@ def open_journal(ctx: RunContext) -> Journal:
     return Journal(ctx.journal_path)
 
 
-def ledger_dir(ctx: RunContext) -> Path:
-    """Where the token ledger is read: beside a local journal, else the state folder."""
-    from revoke.state.backends import parse_location
-    from revoke.state.paths import default_state_dir
-
-    return ctx.state_dir if parse_location(ctx.journal_path) is None else default_state_dir()
-
-
 # -- what to contain ------------------------------------------------------------------------
 
 
@@ -324,7 +315,7 @@ def plan(
         owner, session = hunt(
             session,
             key,
-            Ledger.in_state_dir(ledger_dir(ctx)),
+            Ledger.in_state_dir(ctx.state_dir),
             accounts=[request.account] if request.account else (),
         )
         assert owner.target is not None  # hunt raises when nothing names it

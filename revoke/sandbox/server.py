@@ -169,7 +169,9 @@ class Sandbox:
                 **self.credentials(**credentials),
             )
         if service == "signin":  # botocore ignores endpoint_url there (signin.py)
-            from revoke.sandbox.signin import keep_endpoint
+            # The same hook the tool's own signin client uses (botocore ignores endpoint_url
+            # for the Sign-In control plane).
+            from revoke.aws.credentials import keep_endpoint
 
             client.meta.events.register("before-call.signin", keep_endpoint(self.endpoint_url))
         return client

@@ -64,25 +64,6 @@ _PRINCIPAL_FILTER = re.compile(
 )
 
 
-def keep_endpoint(endpoint_url: str) -> Any:
-    """A botocore `before-call.signin` handler that sends the request to `endpoint_url`.
-
-    botocore's signin endpoint rules (endpoint-rule-set-1.json) resolve the control-plane
-    operations (ListSessions, GetSession, BatchRevokeSessions carry the static context
-    parameter IsControlPlane=true) to `https://signin.{Region}.api.aws` before they look at
-    the Endpoint parameter, so `endpoint_url=` (and AWS_ENDPOINT_URL) is ignored for them.
-    The URL is rewritten before the request is signed, so the signature matches."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    target = urlsplit(endpoint_url)
-
-    def handler(params: dict[str, Any], **_: Any) -> None:
-        url = urlsplit(params["url"])
-        params["url"] = urlunsplit((target.scheme, target.netloc, url.path, url.query, ""))
-
-    return handler
-
-
 class SigninRefused(Exception):
     """A refresh the Sign-In service refuses (revoked, expired, or no such user)."""
 
