@@ -24,15 +24,18 @@ HTML page or an answer that is not the operation's XML is refused before botocor
 it into an empty result. Secrets that arrive (the credentials in use, GetSessionToken and
 AssumeRole answers, credential_process output) are remembered so that no message echoes
 them (revoke.core.scrub).
+
+The pieces are modules of their own, re-exported here (every name importers use stays
+importable from revoke.aws.session): the answer checks and secret memory
+(revoke.aws.answers), the credential chain with the CLI's role cache and the bounded
+credential_process (revoke.aws.credential_chain), --debug's request log
+(revoke.aws.requestlog). This module keeps the client configuration, the timestamp parser
+and the session factory that wires them together.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import threading
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -42,11 +45,62 @@ import botocore.exceptions
 import botocore.session
 import botocore.utils
 
+from revoke.aws.answers import (
+    MalformedResponse,
+    _malformed,
+    _raise,
+    _remember_answer,
+    check_answer,
+    remember_secrets,
+)
+from revoke.aws.credential_chain import (
+    CLI_CACHE_DIR,
+    CREDENTIAL_PROCESS_SECONDS,
+    CREDENTIAL_PROCESS_URL,
+    BoundedProcess,
+    _customise_credential_resolver,
+    cli_cache_dir,
+)
 from revoke.aws.deadline import Deadline, run_deadline
 from revoke.aws.errors import aws_errors
 from revoke.aws.ratelimit import AdaptiveRateLimiter
+from revoke.aws.requestlog import (
+    _SECRET_QUERY,
+    _log_response,
+    _note_request,
+    _redacted_url,
+    log_requests,
+)
 from revoke.core import scrub
-from revoke.errors import AwsFailure, NoCredentials
+from revoke.errors import NoCredentials
+
+__all__ = [
+    "CLI_CACHE_DIR",
+    "CONNECT_TIMEOUT",
+    "CREDENTIAL_PROCESS_SECONDS",
+    "CREDENTIAL_PROCESS_URL",
+    "DEFAULT_REGION",
+    "READ_ATTEMPTS",
+    "READ_TIMEOUT",
+    "WRITE_ATTEMPTS",
+    "AwsSession",
+    "BoundedProcess",
+    "MalformedResponse",
+    "_SECRET_QUERY",
+    "_customise_credential_resolver",
+    "_log_response",
+    "_malformed",
+    "_note_request",
+    "_raise",
+    "_redacted_url",
+    "_remember_answer",
+    "check_answer",
+    "cli_cache_dir",
+    "client_config",
+    "log_requests",
+    "parse_timestamp",
+    "remember_secrets",
+]
 
 DEFAULT_REGION = "us-east-1"  # IAM and global STS live here; any region works for STS
 # Total attempts (the first and the retries) when the config sets no `max_attempts`.
@@ -57,17 +111,8 @@ READ_ATTEMPTS = 5
 # lost to throttling leaves a principal un-revoked (or the evidence of a change
 # unwritten) while the others are done. The adaptive rate limiter keeps the retries rare.
 WRITE_ATTEMPTS = 10
-# Where the AWS CLI caches assumed-role sessions (awscli/customizations/assumerole.py):
-# the same folder, so a session one tool obtained with an MFA code serves the other.
-CLI_CACHE_DIR = ("~", ".aws", "cli", "cache")
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 30
-# Without --timeout, a credential_process still gets an end: long enough for a person to
-# answer an MFA prompt it shows (aws-vault, granted), short of hanging a run for ever.
-CREDENTIAL_PROCESS_SECONDS = 300.0
-CREDENTIAL_PROCESS_URL = (
-    "https://docs.aws.amazon.com/sdkref/latest/guide/feature-process-credentials.html"
-)
 
 
 def client_config(
@@ -89,181 +134,6 @@ def client_config(
         read_timeout=min(READ_TIMEOUT, timeout) if timeout else READ_TIMEOUT,
         user_agent_extra="revoke",
     )
-
-
-class MalformedResponse(AwsFailure):
-    """The endpoint answered, but not with an AWS response (a proxy, a portal, a redirect)."""
-
-
-def _malformed(what: str, why: str) -> MalformedResponse:
-    return MalformedResponse(
-        f"{what}: the endpoint's answer is not an AWS response ({why})",
-        code="MalformedResponse",
-        hint="check --endpoint-url / AWS_ENDPOINT_URL and any proxy in between "
-        "(HTTPS_PROXY); nothing was read from that answer",
-    )
-
-
-def check_answer(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
-    """botocore `before-parse`: refuse answers botocore would parse into nothing.
-
-    botocore never follows redirects and parses a 200 of the wrong shape into an empty
-    result (an HTML page becomes `{}`), which callers then read as "no such key": so a
-    redirect, an HTML page or a query-protocol answer without the operation's root element
-    stops here. Error answers (4xx, 5xx) are botocore's to parse.
-    """
-    status = int(response_dict.get("status_code") or 0)
-    service = operation_model.service_model
-    protocol = getattr(service, "resolved_protocol", None) or service.protocol
-    if protocol not in ("query", "json"):
-        # REST protocols (S3: its region redirects are botocore's to follow) answer in
-        # shapes of their own; IAM, STS, Organizations, CloudTrail, DynamoDB are checked.
-        return None
-    what = f"{service.endpoint_prefix}:{operation_model.name}"
-    headers = response_dict.get("headers") or {}
-    if 300 <= status < 400:
-        location = str(headers.get("location") or headers.get("Location") or "nowhere")
-        return _raise(_malformed(what, f"HTTP {status}, a redirect to {location[:200]}"))
-    if not 200 <= status < 300:
-        return None
-    body = response_dict.get("body")
-    if not isinstance(body, bytes | bytearray):
-        return None  # a streaming body: not one of ours
-    content_type = str(headers.get("content-type") or headers.get("Content-Type") or "")
-    if "html" in content_type.lower():
-        return _raise(_malformed(what, f"HTTP {status}, an HTML page"))
-    if protocol == "query":
-        root = f"<{operation_model.name}Response".encode()
-        if root not in bytes(body[:2048]):
-            shape = "an empty body" if not body.strip() else "not the operation's XML"
-            return _raise(_malformed(what, f"HTTP {status}, {shape}"))
-    elif protocol == "json" and body.strip() and not body.lstrip().startswith(b"{"):
-        return _raise(_malformed(what, f"HTTP {status}, not a JSON object"))
-    return None
-
-
-def _raise(err: Exception) -> None:
-    raise err
-
-
-_SECRET_FIELDS = ("SecretAccessKey", "SessionToken")
-
-
-def remember_secrets(parsed: Any, depth: int = 0) -> None:
-    """Every secret access key and session token an answer carries, for revoke.core.scrub."""
-    if depth > 4:
-        return
-    if isinstance(parsed, dict):
-        for key, value in parsed.items():
-            if key in _SECRET_FIELDS and isinstance(value, str):
-                scrub.remember(value)
-            elif isinstance(value, dict | list):
-                remember_secrets(value, depth + 1)
-    elif isinstance(parsed, list):
-        for item in parsed[:1000]:
-            remember_secrets(item, depth + 1)
-
-
-def _remember_answer(parsed: Any = None, **_: Any) -> None:
-    remember_secrets(parsed)
-
-
-class BoundedProcess:
-    """What botocore's credential_process provider runs instead of subprocess.Popen: the
-    same process, whose `communicate()` ends at the run's deadline (or after
-    CREDENTIAL_PROCESS_SECONDS), kills a process that has not finished, and remembers the
-    secrets it printed."""
-
-    def __init__(
-        self,
-        args: Any,
-        *,
-        profile: str | None,
-        deadline: Callable[[], Deadline | None],
-        **popen: Any,
-    ) -> None:
-        self._deadline = deadline()
-        self._profile = profile
-        if self._deadline is not None:
-            self._deadline.check(f"credential_process of profile {profile}")
-        self._proc = subprocess.Popen(args, **popen)  # noqa: S603 - the user's own setting
-
-    @property
-    def returncode(self) -> int | None:
-        return self._proc.returncode
-
-    def communicate(self, input: bytes | None = None) -> tuple[bytes, bytes]:  # noqa: A002
-        bound = self._deadline
-        seconds = bound.left() if bound is not None else CREDENTIAL_PROCESS_SECONDS
-        try:
-            out, err = self._proc.communicate(input, timeout=seconds)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            try:
-                self._proc.communicate(timeout=5)
-            except subprocess.TimeoutExpired:  # a child of it still holds the pipes
-                pass
-            limit = (
-                f"the run's --timeout of {bound.seconds:g} s"
-                if bound
-                else (f"{CREDENTIAL_PROCESS_SECONDS:g} s")
-            )
-            raise NoCredentials(
-                f"the credential_process of profile {self._profile} did not finish within "
-                f"{limit}; stopped it",
-                hint=f"run that command by hand to see where it waits ({CREDENTIAL_PROCESS_URL})",
-            ) from None
-        try:
-            remember_secrets(json.loads(out))
-        except ValueError:
-            pass
-        return out, err
-
-
-def cli_cache_dir() -> str:
-    """~/.aws/cli/cache, read when credentials are first needed (a test moves HOME)."""
-    return os.path.expanduser(os.path.join(*CLI_CACHE_DIR))
-
-
-def _customise_credential_resolver(
-    boto_session: boto3.session.Session, deadline: Callable[[], Deadline | None]
-) -> None:
-    """botocore's own credential chain, with two things the AWS CLI or revoke adds.
-
-    The AWS CLI's assumed-role cache: the assume-role and web-identity providers keep their
-    sessions in ~/.aws/cli/cache (botocore's JSONFileCache, the CLI's folder and key), so
-    a profile with `mfa_serial` asks for a code once, not on every run, and a session one
-    tool obtained serves the other.
-
-    BoundedProcess for subprocess.Popen in the credential_process provider: botocore runs
-    credential_process with `Popen(...).communicate()` and no timeout
-    (botocore/credentials.py, ProcessProvider), but takes the Popen to use as an argument.
-    The resolver is made when credentials are first needed, so ours wraps that moment,
-    keeping botocore's own factory (and the region it reads then).
-    """
-    core: Any = boto_session._session  # private: botocore has no hook for this
-    original = core._create_credential_resolver
-
-    def resolver() -> Any:
-        made = original()
-        for name in ("assume-role", "assume-role-with-web-identity"):
-            try:
-                made.get_provider(name).cache = botocore.utils.JSONFileCache(cli_cache_dir())
-            except Exception:  # noqa: BLE001, S112 - not in this chain: nothing to cache
-                continue
-        try:
-            provider = made.get_provider("custom-process")
-        except Exception:  # noqa: BLE001 - no process provider: nothing to bound
-            return made
-        profile = getattr(provider, "_profile_name", None)
-
-        def popen(args: Any, **kwargs: Any) -> BoundedProcess:
-            return BoundedProcess(args, profile=profile, deadline=deadline, **kwargs)
-
-        provider._popen = popen
-        return made
-
-    core._components.lazy_register_component("credential_provider", resolver)
 
 
 def parse_timestamp(value: Any) -> datetime:
@@ -289,71 +159,6 @@ def _parse_timestamps_fast(session: boto3.session.Session) -> None:
     """Every client made from `session` from now on parses timestamps with parse_timestamp."""
     factory = session._session.get_component("response_parser_factory")
     factory.set_parser_defaults(timestamp_parser=parse_timestamp)
-
-
-# --debug: where each attempt of each request is logged (None: nowhere). One setting for
-# every session of the run (assumed, probe and inspect sessions too), as the deadline is.
-_request_log: Callable[[str], None] | None = None
-# Query parameters a URL may carry a secret in (presigned URLs); never logged.
-_SECRET_QUERY = {"x-amz-signature", "x-amz-security-token", "x-amz-credential", "signature"}
-
-
-def log_requests(writer: Callable[[str], None] | None) -> None:
-    """From now on, `writer` gets one line per attempt of every AWS request (None: off)."""
-    global _request_log
-    _request_log = writer
-
-
-def _redacted_url(url: str) -> str:
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    query = [
-        (k, scrub.REDACTED if k.lower() in _SECRET_QUERY else v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="[]")))
-
-
-def _note_request(request: Any = None, **_: Any) -> None:
-    """botocore `request-created` (each attempt, before signing): the method and URL,
-    kept in the request's context for the line `response-received` writes."""
-    context = getattr(request, "context", None)
-    if _request_log is not None and isinstance(context, dict):
-        context["revoke.request"] = (request.method, request.url)
-
-
-def _log_response(
-    event_name: str = "",
-    context: Any = None,
-    response_dict: Any = None,
-    parsed_response: Any = None,
-    exception: Any = None,
-    **_: Any,
-) -> None:
-    """botocore `response-received` (each attempt): one line for --debug, no header, no
-    body, every secret this process holds or anything shaped like one taken out."""
-    writer = _request_log
-    if writer is None:
-        return
-    parts = event_name.split(".")  # response-received.<service-id>.<Operation>
-    operation = f"{parts[1]}:{parts[2]}" if len(parts) >= 3 else "an AWS call"
-    context = context if isinstance(context, dict) else {}
-    method, url = context.get("revoke.request", ("?", "?"))
-    attempt = (context.get("retries") or {}).get("attempt", 1)
-    if exception is not None:
-        outcome = type(exception).__name__
-    else:
-        status = (response_dict or {}).get("status_code", "?")
-        parsed = parsed_response if isinstance(parsed_response, dict) else {}
-        code = (parsed.get("Error") or {}).get("Code")
-        request_id = (parsed.get("ResponseMetadata") or {}).get("RequestId")
-        outcome = f"{status}{f' {code}' if code else ''}"
-        outcome += f", request ID {request_id}" if request_id else ""
-    line = f"debug: {operation} {method} {_redacted_url(str(url))} -> {outcome} (attempt {attempt})"
-    writer(scrub.scrub(line))
 
 
 class AwsSession:
