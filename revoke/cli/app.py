@@ -1,7 +1,10 @@
-"""The `revoke` command: global options, command registration, and the one error boundary.
+"""The `revoke` command: global options, command registration, and the entry points.
 
 Each command group lives in its own module with a `register(app)` function; modules are
-cheap to import (no boto3 at import time), so `revoke --help` starts fast.
+cheap to import (no boto3 at import time), so `revoke --help` starts fast. The root
+callback's option checks are in revoke.cli.global_options, the argv pre-pass (global
+options after the command) in revoke.cli.argv, the error boundary (RevokeGroup) in
+revoke.cli.boundary; their names stay importable from here.
 """
 
 from __future__ import annotations
@@ -13,12 +16,56 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
 from revoke import __version__
 from revoke.cli import fastparams
-from revoke.cli.context import OUTPUT_FORMATS, Globals, cli_context, default_journal_path
-from revoke.errors import BadInput, ExitCode, RevokeError
+from revoke.cli.argv import _attached, _option_name, _options, hoist_global_options
+from revoke.cli.boundary import (
+    BROKEN_PIPE_EXIT,
+    RevokeGroup,
+    _debug_enabled,
+    _is_broken_pipe,
+    _is_cli_signal,
+    _quiet_broken_pipe,
+    report_error,
+)
+from revoke.cli.context import Globals, cli_context, default_journal_path
+from revoke.cli.global_options import (
+    MAX_TIMEOUT,
+    UNSUPPORTED_OUTPUTS,
+    _check_configured_endpoints,
+    _remember_environment_secrets,
+    check_endpoint_url,
+    choose_output,
+)
+from revoke.errors import BadInput, ExitCode
+
+__all__ = [
+    "BROKEN_PIPE_EXIT",
+    "COMMAND_MODULES",
+    "MAX_TIMEOUT",
+    "UNSUPPORTED_OUTPUTS",
+    "Globals",
+    "RevokeGroup",
+    "_attached",
+    "_check_configured_endpoints",
+    "_debug_enabled",
+    "_is_broken_pipe",
+    "_is_cli_signal",
+    "_option_name",
+    "_options",
+    "_quiet_broken_pipe",
+    "_remember_environment_secrets",
+    "app",
+    "check_endpoint_url",
+    "choose_output",
+    "cli_context",
+    "hoist_global_options",
+    "main",
+    "report_error",
+    "run",
+    "stdin_is_terminal",
+]
 
 # Command modules, in the order their commands appear in `revoke --help`.
 COMMAND_MODULES = [
@@ -36,187 +83,6 @@ COMMAND_MODULES = [
     "revoke.cli.respond_cmd",
     "revoke.cli.completion_cmd",
 ]
-
-
-def _debug_enabled(ctx: Any) -> bool:
-    if os.environ.get("REVOKE_DEBUG"):
-        return True
-    obj = ctx.find_root().obj if ctx is not None else None
-    return bool(isinstance(obj, Globals) and obj.debug) or "--debug" in sys.argv[1:]
-
-
-def _is_cli_signal(err: BaseException) -> bool:
-    """Exit, Abort and usage errors of Typer (or the click it vendors): not ours to report."""
-    return any(
-        cls.__module__.split(".", 1)[0] in ("typer", "click") for cls in type(err).__mro__[:-2]
-    )
-
-
-def report_error(err: RevokeError) -> None:
-    """The one place errors are printed: scrubbed of every secret the process holds."""
-    from revoke.core.scrub import scrub
-
-    typer.echo(f"revoke: error: {scrub(err.message)}", err=True)
-    if err.hint:
-        typer.echo(f"  hint: {scrub(err.hint)}", err=True)
-
-
-# What a shell reports for a writer killed by SIGPIPE (`revoke ... | head` under pipefail).
-BROKEN_PIPE_EXIT = 141
-
-
-def _quiet_broken_pipe() -> None:
-    """The reader of stdout went away (`| head -c1`): stop writing to it, say nothing.
-
-    stdout is pointed at /dev/null so the interpreter's last flush finds nowhere to fail
-    (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
-    """
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # not a real file descriptor (CliRunner)
-        pass
-
-
-def _is_broken_pipe(err: BaseException) -> bool:
-    import errno
-
-    return isinstance(err, BrokenPipeError) or (
-        isinstance(err, OSError) and err.errno == errno.EPIPE
-    )
-
-
-def _options(command: Any) -> dict[str, bool]:
-    """Each option name of a click command -> whether it takes a value."""
-    found: dict[str, bool] = {}
-    for param in getattr(command, "params", ()):
-        if getattr(param, "param_type_name", "") != "option" or param.is_eager:
-            continue
-        takes_value = not (param.is_flag or param.count)
-        for name in (*param.opts, *param.secondary_opts):
-            found[name] = takes_value
-    return found
-
-
-def _option_name(token: str, known: dict[str, bool]) -> str | None:
-    """The option `token` names (`--profile`, `--profile=x`, `-ojson`), if one of `known`."""
-    if not token.startswith("-") or token == "-":
-        return None
-    if token.startswith("--"):
-        name = token.split("=", 1)[0]
-        return name if name in known else None
-    if token in known:
-        return token
-    return token[:2] if len(token) > 2 and known.get(token[:2]) else None
-
-
-def _attached(token: str, name: str) -> bool:
-    """Whether the option's value is in the token itself (`--output=json`, `-ojson`)."""
-    return token != name
-
-
-def hoist_global_options(group: Any, ctx: Any, args: list[str]) -> list[str]:
-    """`revoke user alice --before now --profile x` as `revoke --profile x user alice ...`.
-
-    The AWS CLI takes its global options anywhere on the line; click takes a group's
-    options only before its command. So the global options found after the command (with
-    their values, whatever those look like: `--query -x` keeps `-x`) move in front of it, in
-    their order. Left alone: everything after `--`, the command's own options of the same
-    name (`revoke token inspect --profile P` is the profile to inspect) and the values of
-    the command's options (`--from-file --debug` reads a file named --debug).
-    """
-    known = _options(group)
-    start = 0
-    while start < len(args):  # the options before the command, and their values
-        token = args[start]
-        if token == "--" or not token.startswith("-"):
-            break
-        name = _option_name(token, known)
-        start += 2 if name and known[name] and not _attached(token, name) else 1
-    if start >= len(args) or args[start] == "--":
-        return args
-    command, depth = group, start
-    while depth < len(args) and hasattr(command, "get_command"):  # to the leaf command
-        found = command.get_command(ctx, args[depth])
-        if found is None:
-            break
-        command, depth = found, depth + 1
-    if command is group:
-        return args  # an unknown command: click says so
-    own = _options(command)
-    moved: list[str] = []
-    kept = args[start:depth]
-    index = depth
-    while index < len(args):
-        token = args[index]
-        if token == "--":
-            kept.extend(args[index:])
-            break
-        name = _option_name(token, own)
-        target = kept
-        if name is None:
-            name = _option_name(token, known)
-            target = moved if name is not None else kept
-        width = 1
-        if name is not None:
-            takes_value = (own if target is kept else known)[name]
-            width = 2 if takes_value and not _attached(token, name) else 1
-        target.extend(args[index : index + width])
-        index += width
-    return args[:start] + moved + kept
-
-
-class RevokeGroup(TyperGroup):
-    """The error boundary: every failure becomes one line and its documented exit code.
-
-    It sits in `invoke`, so the CLI, `python -m revoke` and CliRunner tests all go
-    through it. Tracebacks only with `--debug` (or REVOKE_DEBUG=1).
-    """
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_global_options(self, ctx, list(args)))
-
-    def invoke(self, ctx: Any) -> Any:
-        from revoke.aws.deadline import start_run
-
-        try:
-            return self._invoke(ctx)
-        finally:
-            start_run(None)  # the deadline was this run's (the demo and tests run many)
-            session = sys.modules.get("revoke.aws.session")
-            if session is not None:
-                session.log_requests(None)  # so is --debug's request log
-
-    def _invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except RevokeError as err:
-            if _debug_enabled(ctx):
-                raise
-            report_error(err)
-            raise typer.Exit(int(err.exit_code)) from None
-        except KeyboardInterrupt:
-            typer.echo("revoke: interrupted", err=True)
-            raise typer.Exit(130) from None
-        except Exception as err:  # noqa: BLE001 - the boundary: no traceback for users
-            if _is_broken_pipe(err):
-                _quiet_broken_pipe()
-                raise typer.Exit(BROKEN_PIPE_EXIT) from None
-            if _is_cli_signal(err) or _debug_enabled(ctx):
-                raise
-            from revoke.aws.errors import translate_exception
-
-            translated = translate_exception(err)
-            if translated is not None:
-                report_error(translated)
-                raise typer.Exit(int(translated.exit_code)) from None
-            typer.echo(
-                f"revoke: internal error: {type(err).__name__} (run again with --debug "
-                "for the traceback)",
-                err=True,
-            )
-            raise typer.Exit(1) from None
 
 
 app = typer.Typer(
@@ -327,94 +193,6 @@ def _globals(
         yes=yes,
         debug=debug,
         stdin_isatty=stdin_is_terminal(),
-    )
-
-
-# What AWS_DEFAULT_OUTPUT may say that revoke has no printer for: json instead, and a warning.
-UNSUPPORTED_OUTPUTS = ("yaml", "yaml-stream")
-
-
-def choose_output(given: str | None, *, query: str | None, isatty: bool) -> str:
-    """--output, else AWS_DEFAULT_OUTPUT (as the AWS CLI), else json when --query is given
-    (its result is JSON), else table for a person and json for a program."""
-    if given is not None:
-        if given not in OUTPUT_FORMATS:
-            raise typer.BadParameter(
-                f"{given!r} is not one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output"
-            )
-        return given
-    configured = os.environ.get("AWS_DEFAULT_OUTPUT", "").strip().lower()
-    if configured in OUTPUT_FORMATS:
-        return configured
-    if configured in UNSUPPORTED_OUTPUTS:
-        typer.echo(
-            f"revoke: warning: AWS_DEFAULT_OUTPUT={configured} is not supported by revoke; "
-            "printing json",
-            err=True,
-        )
-        return "json"
-    if configured:
-        raise BadInput(
-            f"AWS_DEFAULT_OUTPUT={configured!r} is not one of {', '.join(OUTPUT_FORMATS)}",
-            hint="unset it, or give --output json|table|text",
-        )
-    if query is not None:
-        return "json"
-    return "table" if isatty else "json"
-
-
-MAX_TIMEOUT = 86_400  # a day: longer than any run, short of overflowing a socket timeout
-
-
-def check_endpoint_url(url: str | None) -> str | None:
-    """`--endpoint-url` / AWS_ENDPOINT_URL as http(s)://host[:port][/path], or one-line BadInput.
-
-    botocore would only refuse it when the first client is made, as a ValueError.
-    """
-    if url is None:
-        return None
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - reading it validates it
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput(
-            f"--endpoint-url {url!r} is not a URL",
-            hint="give it as http(s)://host[:port], for example http://127.0.0.1:5000 "
-            "(https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html)",
-        )
-    return url
-
-
-def _check_configured_endpoints() -> None:
-    """AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are botocore's to apply (each
-    service's own wins, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns them all off); revoke
-    only refuses one that is not a URL, as one line naming the variable, before any call."""
-    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
-        return
-    for name in sorted(os.environ):
-        if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_"):
-            value = os.environ[name]
-            if value:
-                try:
-                    check_endpoint_url(value)
-                except BadInput as err:
-                    err.message = err.message.replace("--endpoint-url", name, 1)
-                    raise
-
-
-def _remember_environment_secrets() -> None:
-    """The secrets the environment gives this process, so no message echoes them."""
-    from revoke.core import scrub
-
-    scrub.remember(
-        *(
-            os.environ.get(name)
-            for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
-        )
     )
 
 
