@@ -136,4 +136,3 @@ class Progress:
                 self.stream.write(f"{self.label}: {self.done}/{self.total} ({percent}%)\n")
                 self.stream.flush()
                 self._next_line = self.done + max(1, self.total // 10)
-

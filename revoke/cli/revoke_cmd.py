@@ -179,9 +179,7 @@ def _table_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str |
     shown = looks[:TABLE_ROWS_UP_TO] + others[:room]
     left = len(rows) - len(shown)
     return shown, (
-        f"{left} more like these: --output text or json lists every target"
-        if left
-        else None
+        f"{left} more like these: --output text or json lists every target" if left else None
     )
 
 

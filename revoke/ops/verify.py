@@ -218,9 +218,7 @@ def verify_rows(
         # 12): verify the cutoff its document holds, not the run's.
         from revoke.core.sessiondeny import session_cutoff
 
-        return (
-            existing_cutoff(row.policy_document) or session_cutoff(row.policy_document) or cutoff
-        )
+        return existing_cutoff(row.policy_document) or session_cutoff(row.policy_document) or cutoff
 
     def logic_for(row: TargetPlan) -> None:
         row.verification["logic"] = logic_layer(reader, row, in_force(row))

@@ -46,7 +46,9 @@ def paths_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["path"]: p for p in report["paths"]}
 
 
-def test_an_active_key_left_active_is_reported_open_with_its_command(iam: Any, fakes: Fakes) -> None:
+def test_an_active_key_left_active_is_reported_open_with_its_command(
+    iam: Any, fakes: Fakes
+) -> None:
     key = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
     result = run_cli("--output", "json", "user", "alice", "--before", CUTOFF)
     # The deny did what it says: the run's exit code is today's, not residual's 3.
@@ -106,7 +108,9 @@ def test_keys_deactivated_and_console_disabled_leave_those_paths_closed(
     # Nothing open: the table's cell is the plain status (a rerun: nothing left to write).
     again = run_cli("--output", "table", *args)
     assert again.exit_code == 0, again.stderr
-    row = next(line for line in again.stdout.splitlines() if "alice" in line and "unchanged" in line)
+    row = next(
+        line for line in again.stdout.splitlines() if "alice" in line and "unchanged" in line
+    )
     assert "path" not in row and "open" not in again.stdout
 
 
