@@ -19,105 +19,72 @@ Idempotent on the finding: every outcome is a `respond-done` record naming the f
 a second delivery of a finding already carried out (or pending, in approve/auto mode)
 changes nothing, calls nothing, and says so (exit 0). A finding whose containment failed
 is retried on its next delivery, at most MAX_ATTEMPTS times in all.
+
+The pieces: the result, the journal records and the idempotency on the finding in
+revoke.ops.respond_records; the instance-only containment in revoke.ops.respond_instance
+(their names stay importable from here). This module keeps the modes and what to contain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from revoke.core.events import INSTANCE, KEY, QUARANTINED, ROOT, ContainmentRequest, finding_key
+from revoke.core.events import INSTANCE, KEY, QUARANTINED, ROOT, ContainmentRequest
 from revoke.core.keyowner import cutoff_for_session, parse_access_key
 from revoke.core.names import TargetName, root_refused
 from revoke.core.timeparse import parse_cutoff
-from revoke.errors import AwsFailure, BadInput, ExitCode, RevokeError
+from revoke.errors import BadInput
+from revoke.ops.respond_instance import (
+    PROFILE_ASSOCIATION_URL,
+    REPLACE_ASSOCIATION,
+    instance_pipeline,
+    replace_instance_association,
+)
+from revoke.ops.respond_records import (
+    DONE,
+    MAX_ATTEMPTS,
+    PENDING,
+    History,
+    RespondResult,
+    _carry_out,
+    _check_attempts,
+    _pending_record,
+    _summary,
+    _target,
+    history,
+    open_journal,
+)
 
 if TYPE_CHECKING:
     from revoke.ops.context import RunContext
     from revoke.ops.pipeline import Pipeline
     from revoke.ops.revocation import RunResult
-    from revoke.state.journal import Journal
+
+__all__ = [
+    "DONE",
+    "MAX_ATTEMPTS",
+    "MODES",
+    "PENDING",
+    "PROFILE_ASSOCIATION_URL",
+    "REPLACE_ASSOCIATION",
+    "History",
+    "RespondResult",
+    "_carry_out",
+    "_check_attempts",
+    "_pending_record",
+    "_summary",
+    "_target",
+    "approve",
+    "history",
+    "instance_pipeline",
+    "next_steps",
+    "open_journal",
+    "plan",
+    "replace_instance_association",
+    "respond",
+]
 
 MODES = ("plan", "approve", "auto")
-PENDING = "respond-pending"
-DONE = "respond-done"
-# Deliveries of one finding whose containment failed before respond stops trying.
-MAX_ATTEMPTS = 3
-PROFILE_ASSOCIATION_URL = (
-    "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/"
-    "iam-roles-for-amazon-ec2.html#attach-iam-role"
-)
-
-
-@dataclass
-class RespondResult:
-    action: str  # "respond" | "approve"
-    mode: str
-    request: ContainmentRequest
-    status: str  # planned | pending | applied | unchanged | duplicate | failed
-    revocation: RunResult | None = None
-    approved_by: str | None = None
-    requested_by: str | None = None
-    previous: dict[str, Any] | None = None  # the record that made this a duplicate
-    next_steps: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        return finding_key(self.request.finding_id)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "mode": self.mode,
-            "id": self.id,
-            "status": self.status,
-            "finding": self.request.to_json(),
-            "requested_by": self.requested_by,
-            "approved_by": self.approved_by,
-            "previous": self.previous,
-            "revocation": self.revocation.to_json() if self.revocation is not None else None,
-            "next_steps": list(self.next_steps),
-            "warnings": list(self.request.warnings) + self.warnings,
-        }
-
-    def exit_code(self) -> ExitCode:
-        if self.revocation is None:
-            return ExitCode.OK
-        return self.revocation.exit_code()
-
-
-# -- the journal: what was done about a finding ---------------------------------------------
-
-
-@dataclass
-class History:
-    done: dict[str, Any] | None = None  # the respond-done record that carried it out
-    pending: dict[str, Any] | None = None  # the newest respond-pending record
-    failures: int = 0
-
-
-def history(records: Sequence[dict[str, Any]], finding_id: str) -> History:
-    found = History()
-    for record in records:
-        if record.get("finding_id") != finding_id:
-            continue
-        if record.get("action") == PENDING:
-            found.pending = record
-        elif record.get("action") == DONE:
-            if record.get("status") in ("applied", "unchanged"):
-                found.done = record
-            else:
-                found.failures += 1
-    return found
-
-
-def _summary(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: record.get(key)
-        for key in ("seq", "time", "action", "status", "actor", "approved_by", "hash")
-    }
 
 
 # -- respond --------------------------------------------------------------------------------
@@ -218,24 +185,6 @@ def approve(ctx: RunContext, pending_id: str) -> RespondResult:
     return _carry_out(ctx, journal, pipeline, result, pending=pending)
 
 
-def open_journal(ctx: RunContext) -> Journal:
-    """The run's journal: the local file, or S3/DynamoDB (revoke.state.backends) reached
-    with the run's own AWS session, so the pipeline's records land there too."""
-    from revoke.state.backends import SCHEMES, parse_location, register_opener
-    from revoke.state.journal import Journal
-
-    if parse_location(ctx.journal_path) is not None:
-
-        def open_store(location: Any) -> Any:
-            from revoke.aws.journal_store import opener
-
-            return opener(ctx.aws())(location)  # the session is made on first use
-
-        for scheme in SCHEMES:
-            register_opener(scheme, open_store)
-    return Journal(ctx.journal_path)
-
-
 # -- what to contain ------------------------------------------------------------------------
 
 
@@ -251,17 +200,6 @@ def _refuse_uncontainable(request: ContainmentRequest, *, mode: str, whole_role:
             hint=f"--whole-role to deny every session of {role} anyway; or replace the "
             f"instance's profile association to force fresh credentials "
             f"({PROFILE_ASSOCIATION_URL})",
-        )
-
-
-def _check_attempts(request: ContainmentRequest, past: History) -> None:
-    if past.failures >= MAX_ATTEMPTS:
-        key = request.access_key_id
-        raise AwsFailure(
-            f"finding {request.finding_id}: containment failed {past.failures} times; "
-            "respond does not try again",
-            hint=(f"revoke key {key}" if key else "revoke user|role NAME --before now")
-            + " by hand, after reading `revoke journal show --action respond-done`",
         )
 
 
@@ -362,66 +300,6 @@ def plan(
     return pipeline, pipeline.plan()
 
 
-def instance_pipeline(
-    ctx: RunContext, session: Any, run: Any, target: TargetName, instance_arn: str
-) -> Pipeline:
-    """The instance's sessions only: a deny on the role conditioned on the instance
-    (ec2:SourceInstanceARN, "the ARN of the instance from which a request was made",
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
-    and the issue time, so every other instance using the role keeps working. The
-    finding carries no role ID, so aws:userid `ROLE-ID:INSTANCE-ID` is not named here."""
-    from revoke.core.sessiondeny import SessionScope
-    from revoke.ops.follow import SessionPipeline
-
-    if target.kind != "role":
-        raise BadInput(f"instance credentials are a role's sessions, not {target.kind}'s")
-    scope = SessionScope(instance_arns=[instance_arn])
-    return SessionPipeline(ctx, session, run, {target.name: scope})
-
-
-REPLACE_ASSOCIATION = "replace-instance-profile-association"
-
-
-def replace_instance_association(
-    ctx: RunContext, journal: Journal, pipeline: Pipeline, result: RespondResult
-) -> None:
-    """--replace-instance-profile-association: associate the same profile anew, so the
-    instance metadata service hands out fresh credentials (issued after the cutoff, not
-    denied) while the stolen ones stay denied (EC2 User Guide, iam-roles-for-amazon-ec2,
-    attach-iam-role). Journalled with
-    the association before and after."""
-    from revoke.aws.ec2 import current_association, replace_association
-
-    request = result.request
-    instance = (request.instance_arn or "").rsplit("/", 1)[-1]
-    record: dict[str, Any] = {
-        "action": REPLACE_ASSOCIATION,
-        "actor": pipeline.actor.get("arn"),
-        "account": pipeline.account,
-        "target": {"kind": "instance", "name": instance, "arn": request.instance_arn},
-        "finding_id": request.finding_id,
-        "cutoff": result.revocation.cutoff if result.revocation else None,
-    }
-    try:
-        found = current_association(pipeline.gateway.session, instance, request.region)
-        if found is None:
-            result.warnings.append(f"instance {instance} has no instance profile associated")
-            return
-        new_id = replace_association(
-            pipeline.gateway.session, found["association_id"], found["profile_arn"], request.region
-        )
-    except RevokeError as err:
-        journal.append({**record, "status": "failed", "error": err.message})
-        result.warnings.append(f"the instance profile association was not replaced: {err.message}")
-        return
-    journal.append({**record, "status": "applied", "before": found, "after_association": new_id})
-    result.next_steps = [s for s in result.next_steps if "replace-iam-instance-profile" not in s]
-    result.warnings.append(
-        f"instance {instance}: profile {found['profile_arn']} associated anew ({new_id}): "
-        "the instance gets fresh credentials"
-    )
-
-
 def _offline_plan(
     ctx: RunContext, request: ContainmentRequest, result: RespondResult
 ) -> RunResult | None:
@@ -442,90 +320,3 @@ def _offline_plan(
             "--offline reads nothing: the keys to deactivate are planned without --offline"
         )
     return planned
-
-
-# -- carrying it out ------------------------------------------------------------------------
-
-
-def _pending_record(
-    result: RespondResult, pipeline: Pipeline, planned: RunResult, *, whole_role: bool
-) -> dict[str, Any]:
-    return {
-        "action": PENDING,
-        "status": "pending",
-        "id": result.id,
-        "finding_id": result.request.finding_id,
-        "finding": result.request.to_json(),
-        "actor": pipeline.actor.get("arn"),
-        "account": pipeline.account,
-        "target": _target(planned),
-        "cutoff": planned.cutoff,
-        "whole_role": whole_role,
-        # What the plan was when it was journalled; approval plans again, with its own cutoff.
-        "plan": [
-            {
-                "kind": t.kind,
-                "name": t.name,
-                "status": t.status,
-                "changes": bool(t.changes),
-                "containment": [s.get("action") for s in t.containment],
-            }
-            for t in planned.targets
-        ],
-    }
-
-
-def _target(result: RunResult) -> dict[str, Any] | None:
-    if not result.targets:
-        return None
-    first = result.targets[0]
-    return {"kind": first.kind, "name": first.name}
-
-
-def _carry_out(
-    ctx: RunContext,
-    journal: Journal,
-    pipeline: Pipeline,
-    result: RespondResult,
-    *,
-    pending: dict[str, Any] | None = None,
-) -> RespondResult:
-    planned = result.revocation
-    assert planned is not None
-    record: dict[str, Any] = {
-        "action": DONE,
-        "id": result.id,
-        "finding_id": result.request.finding_id,
-        "finding": result.request.to_json(),
-        "mode": result.mode,
-        "actor": pipeline.actor.get("arn"),
-        "account": pipeline.account,
-        "target": _target(planned),
-        "cutoff": planned.cutoff,
-        "approved_by": result.approved_by,
-        "ref": [pending["hash"]] if pending else [],
-    }
-    try:
-        if planned.changes:
-            pipeline.apply(planned)
-    except RevokeError as err:
-        journal.append({**record, "status": "failed", "error": err.message})
-        raise
-    code = planned.exit_code()
-    if code in (ExitCode.OK, ExitCode.UNVERIFIED):
-        result.status = "applied" if planned.changes else "unchanged"
-    else:
-        result.status = "failed"
-    journal.append(
-        {
-            **record,
-            "status": result.status,
-            "exit_code": int(code),
-            "targets": [
-                {"kind": t.kind, "name": t.name, "status": t.status} for t in planned.targets
-            ],
-        }
-    )
-    if result.status == "unchanged":
-        result.warnings.append("already contained: nothing needed changing")
-    return result
