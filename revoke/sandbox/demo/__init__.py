@@ -1,7 +1,7 @@
 """`revoke demo`: the whole incident, end to end, in a sandbox inside this process.
 
-scenario.py holds the steps, the `Scene` they share and what each expects; report.py what
-a run found; run.py runs the steps in an environment isolated from the responder's own AWS
+scenario.py holds the steps and what each expects, scene.py the `Scene` they share;
+pivot.py the pivot scenario's steps; report.py what a run found; run.py runs the steps in an environment isolated from the responder's own AWS
 configuration. How the steps are told to a person is the CLI's (revoke/cli/demo_cmd.py),
 and so is the command line the responder's steps run: `run_demo(cli=...)` takes its entry
 point, so nothing here imports revoke.cli or revoke.ops.
