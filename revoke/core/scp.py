@@ -23,6 +23,14 @@ Rules applied here, each pinned by tests/core/test_scp.py:
 - Never move a cutoff earlier without --force (fact 12). Exemptions already in force are
   kept: dropping one could lock the responders out in the middle of an incident.
 - No SCP affects the management account (fact 15): warn, and never target it.
+
+Why one module of about 430 lines (issue 13 item 5): it is one planner of the rules above,
+and each part applies them: the target and exemption parsers (the role's ARN, never a
+session's), the readers of our statement (cutoff, exemptions kept), `plan_scp` (size, the
+five-per-target quota, never earlier) and `scp_warnings` (the management account); the
+proof it is checked with is already apart (revoke.core.scp_proof). Cut in two, the rules
+would be read in two places, and every command's start-up, which imports this module,
+would import one more.
 """
 
 from __future__ import annotations
