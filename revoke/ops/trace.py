@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,15 +36,26 @@ LOOKUP_WINDOW = timedelta(days=90)
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
-@dataclass
-class TraceOptions:
-    credential: str
+@dataclass(kw_only=True)
+class TrailReading:
+    """Where and how far back a trace reads events: `revoke trace`'s options, and those a
+    `--follow` run passes on to its trace (revoke.ops.follow.FollowOptions)."""
+
     since: str | None = None
     regions: str = "all"
     events: str = "lookup"
     workgroup: str | None = None
     accounts: Sequence[str] = ()
     role_name: str = DEFAULT_ROLE_NAME
+
+    def reading(self) -> dict[str, Any]:
+        """These fields alone, by name (a trace's options from a follow's)."""
+        return {f.name: getattr(self, f.name) for f in fields(TrailReading)}
+
+
+@dataclass
+class TraceOptions(TrailReading):
+    credential: str
 
 
 @dataclass(frozen=True)
