@@ -21,25 +21,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from revoke.aws import wire
-from revoke.aws.errors import aws_errors, error_code
+from revoke.aws.errors import ENDPOINT_LACKS_API_CODES, aws_errors, error_code
 from revoke.aws.session import AwsSession
 from revoke.core.policy import POLICY_NAME, existing_cutoff, managed_policy_name
 
 # Optional reads (an endpoint may lack them): one retry, not five with backoff, so an
 # absent API costs a moment, not seconds (as the policy simulator's probe, policies.py).
 OPTIONAL_ATTEMPTS = 2
-# Codes meaning "this endpoint does not have the API", not "AWS refused".
-_MISSING_API_CODES = {
-    "NotImplemented",
-    "InvalidAction",
-    "UnknownOperation",
-    "UnknownOperationException",
-    "InternalFailure",
-    "InternalError",
-    "404",
-    "500",
-    "501",
-}
+# Codes meaning "this endpoint does not have the API", not "AWS refused": the shared set,
+# and a bare 404 (botocore's code for an answer that names none) here only: the policy
+# simulator's probe (policies.py) keeps reporting a 404 as an error, as it always has.
+_MISSING_API_CODES = ENDPOINT_LACKS_API_CODES | {"404"}
 # The report takes a moment to generate: poll fast first, then back off.
 REPORT_POLL_SECONDS = 0.25
 REPORT_POLL_CAP_SECONDS = 2.0

@@ -28,6 +28,22 @@ CREDENTIAL_CODES = {
     "AuthFailure",
 }
 
+# Error codes that mean "this endpoint does not have the API" (a sandbox, an emulator, a
+# proxy in front of one), not "AWS refused": the optional reads (revoke.aws.credentials)
+# and the policy simulator's probe (revoke.aws.policies) report the read as unavailable.
+ENDPOINT_LACKS_API_CODES = frozenset(
+    {
+        "NotImplemented",
+        "InvalidAction",
+        "UnknownOperation",
+        "UnknownOperationException",
+        "InternalFailure",
+        "InternalError",
+        "500",
+        "501",
+    }
+)
+
 
 def error_code(err: BaseException) -> str | None:
     response = getattr(err, "response", None)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from revoke.aws.errors import aws_errors, error_code, error_message
+from revoke.aws.errors import ENDPOINT_LACKS_API_CODES, aws_errors, error_code, error_message
 from revoke.aws.wire import document as decode_document
 from revoke.core.policy import (
     MANAGED_POLICY_PATH,
@@ -29,16 +29,7 @@ if TYPE_CHECKING:
 # (moto's server) and five retries with backoff would only delay the "not available".
 SIMULATION_ATTEMPTS = 2
 # Codes (and non-AWS failures) that mean "this endpoint has no policy simulator".
-_NOT_IMPLEMENTED_CODES = {
-    "NotImplemented",
-    "InvalidAction",
-    "UnknownOperation",
-    "UnknownOperationException",
-    "InternalFailure",
-    "InternalError",
-    "500",
-    "501",
-}
+_NOT_IMPLEMENTED_CODES = ENDPOINT_LACKS_API_CODES
 
 
 def inline_label(policy_name: str) -> str:
