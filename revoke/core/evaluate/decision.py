@@ -30,15 +30,10 @@ class StatementRef:
     effect: str
 
 
-@dataclass(frozen=True)
-class EvaluationResult:
+class DecisionFlags:
+    """What every decision answers from its `decision` (a policy's, a whole request's)."""
+
     decision: Decision
-    matched_denies: tuple[StatementRef, ...]
-    matched_allows: tuple[StatementRef, ...]
-    # Statements whose result AWS does not document for this request (grammar,
-    # _Statement.applies): a Deny among them is not in matched_denies, an Allow is in
-    # matched_allows, so the decision never claims a deny AWS might not apply.
-    undetermined: tuple[StatementRef, ...] = ()
 
     @property
     def explicit_deny(self) -> bool:
@@ -47,6 +42,17 @@ class EvaluationResult:
     @property
     def allowed(self) -> bool:
         return self.decision == "allow"
+
+
+@dataclass(frozen=True)
+class EvaluationResult(DecisionFlags):
+    decision: Decision
+    matched_denies: tuple[StatementRef, ...]
+    matched_allows: tuple[StatementRef, ...]
+    # Statements whose result AWS does not document for this request (grammar,
+    # _Statement.applies): a Deny among them is not in matched_denies, an Allow is in
+    # matched_allows, so the decision never claims a deny AWS might not apply.
+    undetermined: tuple[StatementRef, ...] = ()
 
 
 def _normalise_context(context: Mapping[str, ContextValue] | None) -> dict[str, Any]:

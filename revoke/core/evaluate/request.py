@@ -33,6 +33,7 @@ from typing import Any, Literal
 from revoke.core.evaluate.decision import (
     ContextValue,
     Decision,
+    DecisionFlags,
     EvaluationResult,
     StatementRef,
     evaluate,
@@ -59,20 +60,12 @@ class PartResult:
 
 
 @dataclass(frozen=True)
-class RequestDecision:
+class RequestDecision(DecisionFlags):
     decision: Decision
     decided_by: Part
     level: str | None  # the organization level that decided (SCPs, RCPs), else None
     statements: tuple[StatementRef, ...]  # the denies that decided, or the allows
     parts: tuple[PartResult, ...]  # every part evaluated, in AWS's order
-
-    @property
-    def explicit_deny(self) -> bool:
-        return self.decision == "explicit_deny"
-
-    @property
-    def allowed(self) -> bool:
-        return self.decision == "allow"
 
     @property
     def matched_denies(self) -> tuple[StatementRef, ...]:
