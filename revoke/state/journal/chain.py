@@ -209,12 +209,15 @@ class Journal:
                 f"cannot write the journal {self.path}: {err.strerror}; nothing was changed",
                 hint="pass --journal PATH (or set REVOKE_JOURNAL) to a writable file",
             ) from None
-        if not created:
-            try:
-                self._check_is_journal(fd)
-            except BaseException:
-                os.close(fd)
-                raise
+        return fd if created else self._checked(fd)
+
+    def _checked(self, fd: int) -> int:
+        """`fd`, once it is a journal's (else closed, and the refusal raised)."""
+        try:
+            self._check_is_journal(fd)
+        except BaseException:
+            os.close(fd)
+            raise
         return fd
 
     def _check_is_journal_path(self) -> None:
@@ -379,9 +382,4 @@ class Journal:
             raise self._refused(err.strerror) from None
         except OSError as err:
             raise JournalError(f"cannot open the journal {self.path}: {err.strerror}") from None
-        try:
-            self._check_is_journal(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
+        return self._checked(fd)
