@@ -1,10 +1,11 @@
 """`revoke demo`: the whole incident, end to end, in a sandbox inside this process.
 
 scenario.py holds the steps and what each expects, scene.py the `Scene` they share;
-pivot.py the pivot scenario's steps; report.py what a run found; run.py runs the steps in an environment isolated from the responder's own AWS
-configuration. How the steps are told to a person is the CLI's (revoke/cli/demo_cmd.py),
-and so is the command line the responder's steps run: `run_demo(cli=...)` takes its entry
-point, so nothing here imports revoke.cli or revoke.ops.
+pivot.py the pivot scenario's steps; report.py what a run found; run.py runs the steps in
+an environment isolated from the responder's own AWS configuration. How the steps are told
+to a person is the CLI's (revoke/cli/demo_cmd.py), and so is the command line the
+responder's steps run: `run_demo(cli=...)` takes its entry point, so nothing here imports
+revoke.cli or revoke.ops.
 """
 
 from revoke.sandbox.demo.pivot import PIVOT_STEPS
