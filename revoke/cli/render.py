@@ -87,7 +87,8 @@ def print_table(
             line.append(Text(text, style=style or ""))
         table.add_row(*line)
     console.print(table)
-    same, left_out = [], []
+    same: list[str] = []
+    left_out: list[str] = []
     for name in fit.dropped:
         values = set(cells[name])
         label = name.replace("_", " ")
