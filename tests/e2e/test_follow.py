@@ -98,9 +98,9 @@ def member_env(sandbox: Sandbox, account: str, monkeypatch: pytest.MonkeyPatch) 
 def incident(sandbox: Sandbox) -> dict[str, Any]:
     orgs = sandbox.client("organizations")
     orgs.create_organization(FeatureSet="ALL")
-    prod = orgs.create_account(AccountName="prod", Email="prod@example.com")[
-        "CreateAccountStatus"
-    ]["AccountId"]
+    prod = orgs.create_account(AccountName="prod", Email="prod@example.com")["CreateAccountStatus"][
+        "AccountId"
+    ]
     home = sandbox.account_id
     iam = sandbox.client("iam")
     for user in ("alice", "bob"):
@@ -117,9 +117,9 @@ def incident(sandbox: Sandbox) -> dict[str, Any]:
     prod_iam.put_role_policy(RoleName="Deployer", PolicyName="all", PolicyDocument=ALLOW_ALL)
 
     sts = sandbox.client("sts")  # the roles' legitimate sessions, from before the incident
-    legit_admin = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{home}:role/Admin", RoleSessionName="ci"
-    )["Credentials"]
+    legit_admin = sts.assume_role(RoleArn=f"arn:aws:iam::{home}:role/Admin", RoleSessionName="ci")[
+        "Credentials"
+    ]
     legit_deployer = sts.assume_role(
         RoleArn=f"arn:aws:iam::{prod}:role/Deployer", RoleSessionName="ci"
     )["Credentials"]
@@ -132,9 +132,7 @@ def incident(sandbox: Sandbox) -> dict[str, Any]:
         RoleArn=f"arn:aws:iam::{prod}:role/Deployer", RoleSessionName="pivot-prod"
     )["Credentials"]
     federated = attacker.get_federation_token(Name="fed", Policy=ALLOW_ALL)["Credentials"]
-    bob_key = sandbox.client("iam", **creds(admin)).create_access_key(UserName="bob")[
-        "AccessKey"
-    ]
+    bob_key = sandbox.client("iam", **creds(admin)).create_access_key(UserName="bob")["AccessKey"]
     found = {
         "home": home,
         "prod": prod,
@@ -206,15 +204,14 @@ def test_follow_contains_the_tree_and_spares_the_roles_other_sessions(
     # Every change journalled, and liftable.
     records = journal(tmp_path)
     journalled = {(r["account"], r["target"]["kind"], r["target"]["name"]) for r in records}
-    assert journalled == {
-        (t["account"], t["kind"], t["name"]) for t in planned["targets"]
-    }
+    assert journalled == {(t["account"], t["kind"], t["name"]) for t in planned["targets"]}
     for kind, name in (("role", "Admin"), ("user", "alice"), ("user", "bob")):
         lifted = run_cli("--output", "json", "--yes", "lift", kind, name)
         assert lifted.exit_code == 0, lifted.stderr
-    assert SESSION_POLICY_NAME not in sandbox.client("iam").list_role_policies(RoleName="Admin")[
-        "PolicyNames"
-    ]
+    assert (
+        SESSION_POLICY_NAME
+        not in sandbox.client("iam").list_role_policies(RoleName="Admin")["PolicyNames"]
+    )
     member_env(sandbox, incident["prod"], monkeypatch)
     lifted = run_cli("--output", "json", "--yes", "lift", "role", "Deployer")
     assert lifted.exit_code == 0, lifted.stderr
