@@ -183,7 +183,7 @@ def test_the_prompt_names_the_keys_and_passwords_and_no_means_nothing_changes(
     assert result.exit_code == 0 and "nothing changed" in result.stderr
     (question,) = asked
     assert question.endswith(
-        "to 1 user(s) in account 123456789012, and deactivate 1 access key(s) and remove 1 "
+        "to 1 user in account 123456789012, and deactivate 1 access key(s) and remove 1 "
         "console password(s)?"
     )
     assert key_statuses(iam) == {key["AccessKeyId"]: "Active"} and has_login_profile(iam)
