@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,10 +172,22 @@ def merge_revocation(
     others = statements_of(existing)
     if all(revocation_cutoff_of(s) is not None for s in others):
         return dict(rendered)
+    merged = replace_in_place(others, ours, lambda s: revocation_cutoff_of(s) is not None)
+    result = dict(existing)
+    result["Version"] = POLICY_VERSION
+    result["Statement"] = merged
+    return result
+
+
+def replace_in_place(
+    statements: Sequence[Any], ours: Sequence[Any], is_ours: Callable[[Any], bool]
+) -> list[Any]:
+    """`statements` with the ones `is_ours` picks replaced by `ours`, where the first of them
+    stood (at the end when there was none); everybody else's kept verbatim, in order."""
     merged: list[Any] = []
     placed = False
-    for statement in others:
-        if revocation_cutoff_of(statement) is not None:
+    for statement in statements:
+        if is_ours(statement):
             if not placed:
                 merged.extend(ours)
                 placed = True
@@ -183,10 +195,7 @@ def merge_revocation(
         merged.append(statement)
     if not placed:
         merged.extend(ours)
-    result = dict(existing)
-    result["Version"] = POLICY_VERSION
-    result["Statement"] = merged
-    return result
+    return merged
 
 
 def managed_policy_name(kind: str, name: str) -> str:

@@ -40,6 +40,7 @@ from revoke.core.policy import (
     PolicyTemplate,
     compact,
     policy_size,
+    replace_in_place,
     statements_of,
 )
 from revoke.core.timeparse import cutoff_datetime
@@ -192,17 +193,9 @@ def merge_session_deny(
     others = [s for s in statements_of(existing or {}) if session_statement_of(s) is None]
     if not others:
         return {"Version": POLICY_VERSION, "Statement": ours}
-    result: list[Any] = []
-    placed = False
-    for statement in statements_of(existing or {}):
-        if session_statement_of(statement) is not None:
-            if not placed:
-                result.extend(ours)
-                placed = True
-            continue
-        result.append(statement)
-    if not placed:
-        result.extend(ours)
+    result = replace_in_place(
+        statements_of(existing or {}), ours, lambda s: session_statement_of(s) is not None
+    )
     document = dict(existing or {})
     document.update(Version=POLICY_VERSION, Statement=result)
     return document

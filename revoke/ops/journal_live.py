@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from revoke.core.anchor import check_origin
-from revoke.core.policy import POLICY_NAME, compact
+from revoke.core.policy import compact
 from revoke.errors import RevokeError
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class LiveCheck:
 
 def check_live(gateway: IamGateway, journal: Journal, account: str | None) -> LiveCheck:
     from revoke.ops.lift import episode, policy_chain
-    from revoke.ops.revocation_policy import read_document
+    from revoke.ops.revocation_policy import read_recorded
     from revoke.state.journal import CHANGE_ACTIONS
 
     found = LiveCheck()
@@ -51,16 +51,8 @@ def check_live(gateway: IamGateway, journal: Journal, account: str | None) -> Li
             continue  # lifted or removed by gc: nothing of ours is in force to compare
         last = chain[-1]
         shown = (last.get("target") or {}).get("name") or name
-        policy = last.get("policy") or {}
         try:
-            live = read_document(
-                gateway,
-                kind,
-                shown,
-                policy.get("name") or POLICY_NAME,
-                policy.get("mechanism") or "inline",
-                policy.get("managed_policy_arn"),
-            )
+            live = read_recorded(gateway, kind, shown, last)
         except RevokeError as err:
             found.problems.append(f"{kind} {shown}: could not read it ({err.message})")
             continue

@@ -51,6 +51,21 @@ def read_document(
     return gateway.get_inline(kind, name, policy_name)
 
 
+def read_recorded(
+    gateway: IamGateway, kind: str, name: str, record: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The live document where a journal change record says revoke's policy lives."""
+    policy = record.get("policy") or {}
+    return read_document(
+        gateway,
+        kind,
+        name,
+        policy.get("name") or POLICY_NAME,
+        policy.get("mechanism") or "inline",
+        policy.get("managed_policy_arn"),
+    )
+
+
 CHANGED_SINCE_PLAN = "changed since plan"
 
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from revoke.core.policy import POLICY_NAME, existing_cutoff, validate_document
+from revoke.core.policy import existing_cutoff, validate_document
 from revoke.errors import BadInput, RevokeError
 from revoke.ops.containment import DEACTIVATE_KEY, DONE
 from revoke.ops.lift.model import LiftPlan, episode, policy_chain
 from revoke.ops.lift.planning import plan_lift
 from revoke.ops.lift.undo import _read_more, _step_label, _undo_step
-from revoke.ops.revocation_policy import read_document
+from revoke.ops.revocation_policy import read_recorded
 from revoke.state.journal import CHANGE_ACTIONS, Journal, utc_timestamp
 
 if TYPE_CHECKING:
@@ -58,15 +58,7 @@ def lift_target(
     current = None
     key_status: dict[str, str] = {}
     if chain:
-        policy = chain[-1].get("policy") or {}
-        current = read_document(
-            gateway,
-            kind,
-            name,
-            policy.get("name") or POLICY_NAME,
-            policy.get("mechanism") or "inline",
-            policy.get("managed_policy_arn"),
-        )
+        current = read_recorded(gateway, kind, name, chain[-1])
         if kind == "user" and any(
             s.get("action") == DEACTIVATE_KEY for r in undo for s in r.get("containment") or []
         ):
