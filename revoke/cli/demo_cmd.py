@@ -97,7 +97,7 @@ def demo(
         g.say(
             f"revoke demo: all {len(report.steps)} steps behaved in {report.seconds:.1f} s. "
             "Rehearse your own runbook with `revoke sandbox serve`; in a real incident: "
-            "revoke user NAME --before now --deactivate-keys"
+            "revoke user NAME --before now --contain-all, then revoke residual user NAME"
         )
         return
     skipped = sum(1 for s in report.steps if s.status == NOT_RUN)

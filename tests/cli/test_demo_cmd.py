@@ -73,7 +73,7 @@ def test_demo_passes_and_narrates_every_step(sandboxes: list[Sandbox]) -> None:
     )
     assert entry["cutoff"] == out["cutoff"]
     assert f"hash {entry['hash']}" in result.stderr
-    assert "all 12 steps behaved" in result.stderr
+    assert f"all {len(STEPS)} steps behaved" in result.stderr
     # No secret of any credential the demo made or used reaches any output.
     (sandbox,) = sandboxes
     secrets = _secrets(sandbox)
@@ -116,9 +116,12 @@ def test_journal_option_keeps_the_entry(tmp_path: Path) -> None:
     journal = Journal(path)
     assert journal.verify() == []
     records = journal.for_target("user", "alice")
-    assert [r["action"] for r in records] == ["revoke", "verify"]
+    # The revocation and its verification, then the containment of the rest (--contain-all:
+    # the key deactivated, same cutoff) and its verification.
+    assert [r["action"] for r in records] == ["revoke", "verify", "revoke", "verify"]
     assert records[0]["hash"] == out["journal_entry"]["hash"]
     assert records[1]["verification"]["status"] == "verified"
+    assert [s["action"] for s in records[2]["containment"]] == ["deactivate_key"]
 
 
 def test_a_revocation_that_is_not_written_fails_the_read_back_step(

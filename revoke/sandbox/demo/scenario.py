@@ -3,7 +3,8 @@
 A user with an access key; a session token issued with the key and used; `revoke user`
 with all three verification layers (the pre-cutoff token is the enforcement probe); the old
 token refused with an explicit deny, a token issued after the cutoff and the long-term key
-still working (with the warning about the key); then the journal entry.
+still working (with the warning about the key); then the journal entry; then the rest of
+the user contained (`--contain-all`) and `revoke residual` showing nothing open.
 
 The steps are data (`STEPS`): a plain-words title and a function that does the step and
 checks its own expectation, raising `Unexpected(expected, found)` when the product did not
@@ -320,6 +321,40 @@ def journal_entry(scene: Scene) -> str:
     return f"{len(records)} record(s) in {where}; chain intact"
 
 
+def contain_the_rest(scene: Scene) -> str:
+    plumbing = ["--output", "json", "--journal", str(scene.journal_path), "--yes"]
+    run = scene.revoke(*plumbing, "user", USER, "--before", scene.cutoff, "--contain-all")
+    targets = run.json().get("targets") or [{}]
+    done = [s.get("action") for s in targets[0].get("containment") or [] if s.get("result")]
+    expect(
+        run.code == 0 and "deactivate_key" in done,
+        f"revoke user {USER} --contain-all to deactivate the key (exit 0)",
+        f"exit {run.code}, steps {done}",
+    )
+    from revoke.aws.probe import ALLOWED
+
+    outcome = scene.try_call("s3", scene.key)
+    expect(outcome.kind != ALLOWED, "the long-term key refused now", _outcome(outcome))
+    return (
+        f"the key is deactivated (not deleted: revoke lift user {USER} gives it back), and so "
+        "is every other credential the user holds; the cutoff stays the same"
+    )
+
+
+def nothing_open(scene: Scene) -> str:
+    run = scene.revoke("--output", "json", "residual", "user", USER)
+    report = run.json()
+    still = [p.get("path") for p in report.get("paths") or [] if p.get("state") == "open"]
+    expect(
+        run.code == 0 and not still,
+        f"revoke residual user {USER}: nothing open (exit 0)",
+        f"exit {run.code}, open: {still}",
+    )
+    return (
+        f"every credential path of {USER} is contained or absent: nothing the attacker held works"
+    )
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         "Start a local AWS in this process (the sandbox: nothing leaves this machine)",
@@ -343,6 +378,8 @@ STEPS: tuple[Step, ...] = (
     Step("A token issued after the cutoff works", fresh_token_works),
     Step(f"{USER}'s long-term key still works, and revoke user warned about it", key_still_works),
     Step("The journal holds the change, and its hash chain is intact", journal_entry),
+    Step(f"The responder contains the rest: revoke user {USER} --contain-all", contain_the_rest),
+    Step(f"revoke residual user {USER}: nothing is still open", nothing_open),
 )
 
 
