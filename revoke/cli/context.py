@@ -36,7 +36,37 @@ PROMPT_INTERRUPTED_EXIT = 130
 
 def _tell(message: str) -> None:
     # Warnings and narration quote AWS's words too: scrubbed like errors.
-    typer.echo(scrub(message), err=True)
+    typer.echo(fit_to_terminal(scrub(message)), err=True)
+
+
+def fit_to_terminal(message: str, width: int | None = None) -> str:
+    """On a terminal, wrap at its width between words, never inside one: an ARN, a key ID
+    or a timestamp stays whole on one line (a word longer than the line keeps a line of its
+    own). Off a terminal (a log, a pipe), the text is left as it is, one line per message."""
+    if width is None:
+        if not sys.stderr.isatty():
+            return message
+        import shutil
+
+        width = shutil.get_terminal_size((80, 24)).columns
+    if all(len(line) <= width for line in message.splitlines()):
+        return message
+    import textwrap
+
+    lines = []
+    for line in message.splitlines() or [""]:
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        lines.extend(
+            textwrap.wrap(
+                line,
+                width=width,
+                subsequent_indent=indent + "  ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or [""]
+        )
+    return "\n".join(lines)
 
 
 def _ask(question: str) -> bool:

@@ -122,3 +122,17 @@ def test_timeout_reaches_the_session_and_ends_with_the_run(
     assert started[0] is not None and started[0].seconds == 7.5
     # Over when the run is: a later session in this process has no stale deadline.
     assert deadline.run_deadline() is None
+
+
+def test_narration_wraps_between_words_at_the_terminal_width() -> None:
+    from revoke.cli.context import fit_to_terminal
+
+    arn = "arn:aws:iam::123456789012:user/a-rather-long-user-name-for-the-width"
+    line = f"warning: user x still has active access keys ({arn}): add --deactivate-keys"
+    wrapped = fit_to_terminal(line, width=40).splitlines()
+    assert len(wrapped) > 1
+    # Every line fits, but for one that is a single word too long for any line: the ARN.
+    assert all(len(part) <= 40 or len(part.split()) == 1 for part in wrapped)
+    assert any(arn in part for part in wrapped)  # the ARN whole, on one line
+    assert " ".join(" ".join(wrapped).split()) == line  # nothing lost
+    assert fit_to_terminal("short", width=40) == "short"
