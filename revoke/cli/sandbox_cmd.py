@@ -91,9 +91,15 @@ def serve(
         globals_.say("sandbox: stopped")
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 def _on_sigterm(handler: Any) -> Any:
+    """SIGTERM and SIGINT stop the server, whatever this process inherited: a sandbox
+    started in the background of a script (`revoke sandbox serve &`) inherits SIGINT
+    ignored, and would otherwise outlive a `kill -INT` (and the Ctrl-C it promises)."""
     try:
-        return signal.signal(signal.SIGTERM, lambda *_: handler())
+        return {sig: signal.signal(sig, lambda *_: handler()) for sig in _STOP_SIGNALS}
     except ValueError:  # not the main thread (e.g. a test runner's worker)
         return None
 
@@ -101,7 +107,8 @@ def _on_sigterm(handler: Any) -> Any:
 def _restore_sigterm(previous: Any) -> None:
     if previous is not None:
         try:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         except ValueError:
             pass
 
