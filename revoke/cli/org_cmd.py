@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -11,8 +11,11 @@ from revoke.cli.caller import say_acting_as
 from revoke.cli.context import Globals, get_globals
 from revoke.cli.render import emit
 from revoke.core.output import DECLINED
-from revoke.core.scp import OrgTarget, ScpPlan, parse_exemption, parse_org_target
 from revoke.core.timeparse import parse_cutoff
+
+if TYPE_CHECKING:
+    # The SCP planner is read when `revoke org` runs, not at every command's start-up.
+    from revoke.core.scp import ScpPlan
 
 ORG_COLUMNS = [
     "kind",
@@ -129,6 +132,8 @@ def org(
     """Deny sessions issued before --before in every account of the organization (an SCP)."""
 
     g = get_globals(ctx)
+    from revoke.core.scp import parse_exemption, parse_org_target
+
     cutoff = parse_cutoff(before, now=g.now(), allow_future=allow_future)
     org_target = parse_org_target(target) if target else None
     exemptions = [parse_exemption(arn) for arn in exempt_principal or []]
@@ -186,6 +191,8 @@ def lift_org(
     """Undo `revoke org` on one target: detach the SCP from it; the last target's lift also
     restores the previous SCP content, or deletes ours."""
     g = get_globals(ctx)
+    from revoke.core.scp import OrgTarget, parse_org_target
+
     org_target = parse_org_target(target) if target else None
     from revoke.aws.orgs import OrgsGateway
     from revoke.errors import BadInput

@@ -11,7 +11,6 @@ from functools import cache
 from pathlib import Path
 
 from revoke.core.policy import PolicyTemplate
-from revoke.core.sessiondeny import SESSION_POLICY_NAME
 
 _PACKAGED = Path(__file__).resolve().parents[1] / "policies"
 _CHECKOUT = Path(__file__).resolve().parents[2] / "policies"
@@ -47,10 +46,6 @@ def deny_sessions() -> PolicyTemplate:
     by instance (ec2:SourceInstanceARN). One template for both `revoke ... --follow` and
     `revoke respond`'s instance containment."""
     return load_template("deny-sessions.json.j2")
-
-
-# One policy per role for every session-scoped deny (the follow's and an instance's).
-INSTANCE_POLICY_NAME = SESSION_POLICY_NAME
 
 
 def deny_instance_sessions() -> PolicyTemplate:
