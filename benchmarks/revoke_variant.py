@@ -31,10 +31,10 @@ def main() -> None:
 
         def adaptive(**kwargs: Any) -> botocore.config.Config:
             config = shipped(**kwargs)
-            attempts = config.retries["max_attempts"]
-            return config.merge(
-                botocore.config.Config(retries={"mode": "adaptive", "max_attempts": attempts})
-            )
+            # The shipped config names its attempts (total_max_attempts) or leaves them to
+            # the AWS config; only the mode changes here.
+            retries = {**(config.retries or {}), "mode": "adaptive"}
+            return config.merge(botocore.config.Config(retries=retries))
 
         session.client_config = adaptive  # type: ignore[assignment]
     from revoke.cli.app import main as revoke_main
