@@ -13,8 +13,8 @@ attacker's are plain boto3; no secret is ever noted.
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from revoke.core.sessiondeny import SESSION_POLICY_NAME
 from revoke.sandbox.demo.scenario import (
     ALLOW_ALL,
     KEY_PROFILE,
@@ -27,17 +27,6 @@ from revoke.sandbox.demo.scenario import (
 )
 
 ADMIN, CHAIN, OTHER_USER = "Admin", "Ops", "bob"
-SESSION_POLICY_NAME = "AWSRevokeAttackerSessions"  # revoke.core.sessiondeny's
-
-
-def _creds(raw: dict[str, Any]) -> dict[str, str]:
-    found = {
-        "aws_access_key_id": raw["AccessKeyId"],
-        "aws_secret_access_key": raw["SecretAccessKey"],
-    }
-    if raw.get("SessionToken"):
-        found["aws_session_token"] = raw["SessionToken"]
-    return found
 
 
 def _allowed(scene: Scene, credentials: dict[str, str]) -> bool:
@@ -71,7 +60,7 @@ def create_roles(scene: Scene) -> str:
     legit = scene.client("sts", {}).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{ADMIN}", RoleSessionName="ci"
     )["Credentials"]
-    scene.pivot["legit"] = _creds(legit)
+    scene.pivot["legit"] = scene.sandbox.credentials(**legit)
     return (
         f"roles {ADMIN} and {CHAIN} may do anything; user {OTHER_USER} too; {ADMIN} has a "
         "legitimate session 'ci' (the pipeline's)"
@@ -84,15 +73,15 @@ def attacker_pivots(scene: Scene) -> str:
     admin = sts.assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{ADMIN}", RoleSessionName="pivot"
     )["Credentials"]
-    admin_creds = _creds(admin)
+    admin_creds = scene.sandbox.credentials(**admin)
     made = scene.client("iam", admin_creds).create_access_key(UserName=OTHER_USER)["AccessKey"]
     chained = scene.client("sts", admin_creds).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{CHAIN}", RoleSessionName="chain"
     )["Credentials"]
     scene.pivot["attacker"] = {
         f"{ADMIN} session 'pivot'": admin_creds,
-        f"{CHAIN} session 'chain'": _creds(chained),
-        f"{OTHER_USER}'s new key {made['AccessKeyId']}": _creds(made),
+        f"{CHAIN} session 'chain'": scene.sandbox.credentials(**chained),
+        f"{OTHER_USER}'s new key {made['AccessKeyId']}": scene.sandbox.credentials(**made),
         f"{USER}'s leaked key": dict(scene.key),
     }
     working = [name for name, creds in scene.pivot["attacker"].items() if _allowed(scene, creds)]
