@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 from revoke.core.names import TargetName
 from revoke.core.plan import STATUS_APPLIED, STATUS_PLANNED, Quotas, TargetPlan
 from revoke.ops.containment import ContainmentOptions, RevocationRecorder
-from revoke.ops.revocation import DEFAULT_MAX_WORKERS, RunResult, apply_run, plan_run
+from revoke.ops.revocation import (
+    DEFAULT_MAX_WORKERS,
+    RunResult,
+    apply_run,
+    plan_run,
+    put_planned,
+)
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
@@ -186,13 +192,7 @@ class Pipeline:
                     found["status"] = "superseded"
                     row.verification["status"] = read_back_status(found, self.request.verify)
                 continue
-            assert row.policy_document is not None
-            if row.mechanism == "managed":
-                self.gateway.put_managed(
-                    row.kind, row.name, row.policy_name, row.policy_document, row.managed_policy_arn
-                )
-            else:
-                self.gateway.put_inline(row.kind, row.name, row.policy_name, row.policy_document)
+            put_planned(self.gateway, row)
             again = read_back(self.gateway, row)
             row.verification = {
                 "status": read_back_status(again, self.request.verify),

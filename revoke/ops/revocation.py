@@ -282,18 +282,8 @@ def apply_run(
                     stop.set(f"the journal failed: {err.message}")
                     row.error_code = "JournalFailed"
                     raise
-            if _in_force(row):
-                pass  # containment only: the document is already the one to write
-            elif row.mechanism == "managed":
-                row.managed_policy_arn = gateway.put_managed(
-                    row.kind,
-                    row.name,
-                    row.policy_name,
-                    row.policy_document,
-                    row.managed_policy_arn,
-                )
-            else:
-                gateway.put_inline(row.kind, row.name, row.policy_name, row.policy_document)
+            if not _in_force(row):  # in force: containment only, the document is there
+                put_planned(gateway, row)
             row.status = STATUS_APPLIED
         except RevokeError as err:
             row.status = STATUS_FAILED
@@ -328,6 +318,17 @@ def apply_run(
             for row in pending:
                 row.verification["status"] = read_back_status(row.verification["read_back"], verify)
     return result
+
+
+def put_planned(gateway: IamGateway, row: TargetPlan) -> None:
+    """Write the row's document where the plan put it: inline, or the managed fallback."""
+    assert row.policy_document is not None
+    if row.mechanism == "managed":
+        row.managed_policy_arn = gateway.put_managed(
+            row.kind, row.name, row.policy_name, row.policy_document, row.managed_policy_arn
+        )
+    else:
+        gateway.put_inline(row.kind, row.name, row.policy_name, row.policy_document)
 
 
 def _in_force(row: TargetPlan) -> bool:
