@@ -90,6 +90,17 @@ MODES = ("plan", "approve", "auto")
 # -- respond --------------------------------------------------------------------------------
 
 
+def _already_done(result: RespondResult, done: dict[str, Any], what: str) -> RespondResult:
+    """A second delivery of what the journal says was carried out: nothing changes."""
+    result.status = "duplicate"
+    result.previous = _summary(done)
+    result.warnings.append(
+        f"{what} was already carried out (journal seq {done.get('seq')}, "
+        f"{done.get('time')}): nothing changed"
+    )
+    return result
+
+
 def respond(
     ctx: RunContext,
     request: ContainmentRequest,
@@ -109,13 +120,7 @@ def respond(
     past = history(journal.records(), request.finding_id)
     result = RespondResult("respond", mode, request, "planned")
     if past.done is not None:
-        result.status = "duplicate"
-        result.previous = _summary(past.done)
-        result.warnings.append(
-            f"finding {request.finding_id} was already carried out (journal seq "
-            f"{past.done.get('seq')}, {past.done.get('time')}): nothing changed"
-        )
-        return result
+        return _already_done(result, past.done, f"finding {request.finding_id}")
     if past.pending is not None and mode != "plan":
         result.status = "duplicate"
         result.previous = _summary(past.pending)
@@ -167,13 +172,7 @@ def approve(ctx: RunContext, pending_id: str) -> RespondResult:
     past = history(records, request.finding_id)
     result = RespondResult("approve", "approve", request, "planned")
     if past.done is not None:
-        result.status = "duplicate"
-        result.previous = _summary(past.done)
-        result.warnings.append(
-            f"{wanted} was already carried out (journal seq {past.done.get('seq')}, "
-            f"{past.done.get('time')}): nothing changed"
-        )
-        return result
+        return _already_done(result, past.done, wanted)
     _refuse_uncontainable(request, mode="auto", whole_role=bool(pending.get("whole_role")))
     _check_attempts(request, past)
     result.requested_by = pending.get("actor")
