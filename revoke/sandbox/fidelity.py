@@ -121,12 +121,6 @@ _IMPLICIT_USER = frozenset(
 class FidelityLayer:
     """WSGI middleware in front of moto's DomainDispatcherApplication."""
 
-    # AWS refuses AssumeRole by the account root ("Roles may not be assumed by root
-    # accounts."); root *session* credentials are always refused. The sandbox's default
-    # credentials are its account root, and much of the suite assumes roles with them,
-    # so refusing the long-term root key too is opt-in until it moves to an IAM admin.
-    refuse_root_assume_role = False
-
     def __init__(
         self,
         moto_app: WsgiApp,
@@ -278,9 +272,7 @@ class FidelityLayer:
             account = principal.account_id if principal else self.account_id
             check_inline_quota(operation, req.params, account)
         if service == "sts" and operation in _ASSUME_ROLE:
-            seconds = check_assume_role(
-                req.params, principal, refuse_root=self.refuse_root_assume_role
-            )
+            seconds = check_assume_role(req.params, principal)
             reply = self._moto(req.environ)
             if reply.status == 200:
                 reply.replace_body(

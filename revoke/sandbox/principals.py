@@ -266,21 +266,44 @@ def install_admin_policy(account_id: str, role_name: str) -> None:
     User Guide, orgs_manage_accounts_access). moto creates the role with no policy and
     does not load AWS managed policies by default, so the sandbox adds just this one.
     """
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-    from moto.iam.models import AWSManagedPolicy
-
     backend = iam_backend(account_id)
     role = next((r for r in list(backend.roles.values()) if r.name == role_name), None)
     if role is None:
         return
+    _attach_administrator_access(backend, account_id, role)
+
+
+def seed_admin_user(account_id: str, user_name: str) -> tuple[str, str]:
+    """An IAM user with AWS's AdministratorAccess and a new access key: (key ID, secret).
+
+    For what the account root may not do: "You cannot use AWS account root user
+    credentials to call AssumeRole. You must use credentials for an IAM user or an IAM
+    role" (STS API Reference,
+    https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html). Made in
+    moto's state directly, as an account's existing administrator would be: no request,
+    so no CloudTrail event. A user of that name already there is reused.
+    """
+    backend = iam_backend(account_id)
+    user = backend.users.get(user_name)
+    if user is None:
+        user = backend.create_user(region_name="us-east-1", user_name=user_name)
+    _attach_administrator_access(backend, account_id, user)
+    key = backend.create_access_key(user_name)
+    return str(key.access_key_id), str(key.secret_access_key)
+
+
+def _attach_administrator_access(backend: Any, account_id: str, entity: Any) -> None:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy
+
     arn = "arn:aws:iam::aws:policy/AdministratorAccess"
     policy = backend.managed_policies.get(arn)
     if policy is None:
         data = json.loads(aws_managed_policies_data)["AdministratorAccess"]
         policy = AWSManagedPolicy.from_data("AdministratorAccess", account_id, "us-east-1", data)
         backend.managed_policies[policy.arn] = policy
-    if policy.arn not in role.managed_policies:
-        policy.attach_to(role)
+    if policy.arn not in entity.managed_policies:
+        policy.attach_to(entity)
 
 
 # --- permissions boundaries and session policies (authorize.py) ---------------------------

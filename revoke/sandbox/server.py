@@ -4,6 +4,10 @@
         iam = sandbox.client("iam")                       # the account root
         ...
         sts = sandbox.client("sts", aws_access_key_id=..., aws_secret_access_key=...)
+        sts = sandbox.client("sts", **sandbox.admin_credentials())  # to assume roles
+
+The account root may do anything but assume a role, as in AWS (sts/assume.py); an IAM
+user with AdministratorAccess (`admin_credentials`) may do that too.
 
 `Sandbox` puts the pieces together and hands out clients: moto (motowire.py) behind the
 fidelity layer (fidelity.py: what each request goes through, and where the sandbox
@@ -21,11 +25,14 @@ from revoke.sandbox.clock import SandboxClock
 from revoke.sandbox.cloudtrail import Trail
 from revoke.sandbox.fidelity import FidelityLayer
 from revoke.sandbox.motowire import cache_moto_modules, moto_app, reset_moto
-from revoke.sandbox.principals import DEFAULT_ACCOUNT_ID
+from revoke.sandbox.principals import DEFAULT_ACCOUNT_ID, find_user_key, seed_admin_user
 from revoke.sandbox.servicecreds import ServiceCredential, ServiceCredentials, use_ssh_key
 from revoke.sandbox.serving import HOST, make_server, serve_in_background, shut_down
 from revoke.sandbox.signin import SigninSession, SigninSessions
 from revoke.sandbox.tokens import TokenStore, key_id_for_account, new_secret_access_key
+
+# The IAM user `Sandbox.admin_credentials` signs as (AdministratorAccess).
+ADMIN_USER = "sandbox-admin"
 
 
 class Sandbox:
@@ -68,6 +75,7 @@ class Sandbox:
             "aws_access_key_id": key_id_for_account("AKIA", self.account_id),
             "aws_secret_access_key": new_secret_access_key(),
         }
+        self._admin: dict[str, dict[str, str]] = {}  # account -> admin_credentials()
         self.endpoint_url = ""
         self.layer: FidelityLayer | None = None
         self._server: Any = None
@@ -119,6 +127,7 @@ class Sandbox:
             self._clear_layer_state()
 
     def _clear_layer_state(self) -> None:
+        self._admin.clear()
         self.trail.clear()
         self.service_credentials.clear()
         self.signin.clear()
@@ -146,6 +155,30 @@ class Sandbox:
         names = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
         given = {name: credentials[name] for name in names if credentials.get(name)}
         return given or dict(self.root_credentials)
+
+    def admin_credentials(self, account_id: str | None = None) -> dict[str, str]:
+        """boto3 keyword credentials of IAM user `sandbox-admin` in `account_id` (default:
+        the sandbox's account), with AWS's AdministratorAccess; made on first use.
+
+        For AssumeRole, which the account root may not call ("You cannot use AWS account
+        root user credentials to call AssumeRole. You must use credentials for an IAM
+        user or an IAM role", STS API Reference,
+        https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html). The
+        root credentials `client()` uses by default do everything else. The user is made
+        only when asked for, so an account nobody assumes a role in holds no extra user.
+        """
+        if not self.endpoint_url:
+            raise RuntimeError("start the sandbox first")
+        account = account_id or self.account_id
+        with self._locked():
+            known = self._admin.get(account)
+            if known is not None:
+                found = find_user_key(known["aws_access_key_id"])
+                if found is not None and found.active and found.account_id == account:
+                    return dict(known)
+            key_id, secret = seed_admin_user(account, ADMIN_USER)
+            self._admin[account] = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
+            return dict(self._admin[account])
 
     def client(self, service: str, **credentials: Any) -> Any:
         """A boto3 client for `service` pointed at the sandbox (root credentials by default).

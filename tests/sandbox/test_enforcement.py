@@ -6,7 +6,6 @@ the device's, IAM names outside botocore's model."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -172,20 +171,15 @@ def role_arn(sandbox: Sandbox) -> str:
     )
 
 
-@pytest.fixture
-def strict_root(sandbox: Sandbox) -> Iterator[None]:
-    assert sandbox.layer is not None
-    sandbox.layer.refuse_root_assume_role = True
-    yield
-    sandbox.layer.refuse_root_assume_role = False
-
-
-def test_roles_may_not_be_assumed_by_root(
-    sandbox: Sandbox, role_arn: str, strict_root: None
-) -> None:
+def test_the_long_term_root_key_is_refused_assume_role(sandbox: Sandbox, role_arn: str) -> None:
+    # The sandbox's default credentials are its account root: AWS refuses it AssumeRole.
     with pytest.raises(ClientError) as refused:
         sandbox.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="xx")
     assert error_of(refused) == ("AccessDenied", "Roles may not be assumed by root accounts.", 403)
+    # An IAM user allowed sts:AssumeRole may (the sandbox's admin user, AdministratorAccess).
+    admin = sandbox.admin_credentials()
+    session = sandbox.client("sts", **admin).assume_role(RoleArn=role_arn, RoleSessionName="xx")
+    assert session["AssumedRoleUser"]["Arn"] == "arn:aws:sts::123456789012:assumed-role/app/xx"
 
 
 def test_root_session_credentials_never_assume_roles(sandbox: Sandbox, role_arn: str) -> None:
@@ -227,7 +221,10 @@ def test_a_roles_boundary_with_a_deny_names_the_boundary(sandbox: Sandbox, role_
     iam.put_role_permissions_boundary(
         RoleName="app", PermissionsBoundary=managed(sandbox, "no-listing", document)
     )
-    creds = sandbox.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="ss")["Credentials"]
+    admin = sandbox.admin_credentials()
+    creds = sandbox.client("sts", **admin).assume_role(RoleArn=role_arn, RoleSessionName="ss")[
+        "Credentials"
+    ]
     with pytest.raises(ClientError) as refused:
         sandbox.client("s3", **creds).list_buckets()
     assert "with an explicit deny in a permissions boundary" in error_of(refused)[1]
@@ -239,7 +236,7 @@ def test_a_roles_boundary_with_a_deny_names_the_boundary(sandbox: Sandbox, role_
 def test_assume_role_session_policy_narrows_the_session(sandbox: Sandbox, role_arn: str) -> None:
     iam = sandbox.client("iam")
     iam.put_role_policy(RoleName="app", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
-    sts = sandbox.client("sts")
+    sts = sandbox.client("sts", **sandbox.admin_credentials())
     narrowed = sts.assume_role(
         RoleArn=role_arn, RoleSessionName="narrow", Policy=json.dumps(allow("s3:ListAllMyBuckets"))
     )["Credentials"]
@@ -313,7 +310,7 @@ def member(sandbox: Sandbox) -> dict[str, Any]:
         "Id"
     ]
     orgs.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ou)
-    creds = sandbox.client("sts").assume_role(
+    creds = sandbox.client("sts", **sandbox.admin_credentials()).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
         RoleSessionName="ops",
     )["Credentials"]

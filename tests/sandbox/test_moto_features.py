@@ -33,15 +33,17 @@ def test_organization_member_accounts_through_the_admin_role(sandbox: Sandbox) -
     assert {sandbox.account_id, member} <= accounts
 
     role_arn = f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
-    creds = sandbox.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="revoke-org")[
-        "Credentials"
-    ]
+    admin = sandbox.admin_credentials()  # the account root may not assume roles
+    creds = sandbox.client("sts", **admin).assume_role(
+        RoleArn=role_arn, RoleSessionName="revoke-org"
+    )["Credentials"]
     member_iam = sandbox.client("iam", **creds)
     assert sandbox.client("sts", **creds).get_caller_identity()["Account"] == member
     # The role has AdministratorAccess, as AWS gives it: writes in the member account work.
     member_iam.create_user(UserName="mallory")
     assert [u["UserName"] for u in member_iam.list_users()["Users"]] == ["mallory"]
-    assert sandbox.client("iam").list_users()["Users"] == []  # not in the management account
+    management = [u["UserName"] for u in sandbox.client("iam").list_users()["Users"]]
+    assert management == ["sandbox-admin"]  # mallory is not in the management account
 
     # A revocation written into the member account applies to its role sessions.
     member_iam.put_role_policy(
@@ -60,7 +62,7 @@ def test_user_in_another_account_gets_sessions_there(sandbox: Sandbox) -> None:
     member = org.create_account(AccountName="other", Email="other@example.com")[
         "CreateAccountStatus"
     ]["AccountId"]
-    setup = sandbox.client("sts").assume_role(
+    setup = sandbox.client("sts", **sandbox.admin_credentials()).assume_role(
         RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
         RoleSessionName="setup",
     )["Credentials"]

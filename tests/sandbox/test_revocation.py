@@ -169,7 +169,7 @@ def test_role_session_expires_on_the_sandbox_clock(sandbox: Sandbox) -> None:
     iam = sandbox.client("iam")
     role_arn = iam.create_role(RoleName="ops", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     iam.put_role_policy(RoleName="ops", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
-    creds = sandbox.client("sts").assume_role(
+    creds = sandbox.client("sts", **sandbox.admin_credentials()).assume_role(
         RoleArn=role_arn, RoleSessionName="probe", DurationSeconds=900
     )["Credentials"]
     sandbox.clock.advance(901)
@@ -182,7 +182,7 @@ def test_assume_role_duration_limited_by_the_role(sandbox: Sandbox) -> None:
     iam = sandbox.client("iam")
     role_arn = iam.create_role(RoleName="ops", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     with pytest.raises(ClientError) as refused:
-        sandbox.client("sts").assume_role(
+        sandbox.client("sts", **sandbox.admin_credentials()).assume_role(
             RoleArn=role_arn, RoleSessionName="probe", DurationSeconds=7200
         )
     assert error_of(refused) == (

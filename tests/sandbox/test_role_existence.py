@@ -16,7 +16,8 @@ from revoke.sandbox import Sandbox
 from tests.sandbox.helpers import ALLOW_ALL, error_of, make_user
 
 ACCOUNT = "123456789012"
-ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+# The account root may not assume roles at all: the caller is the sandbox's IAM admin.
+ADMIN = f"arn:aws:iam::{ACCOUNT}:user/sandbox-admin"
 ORG_ROLE = "OrganizationAccountAccessRole"
 
 
@@ -26,7 +27,8 @@ def not_authorized(caller: str, role_arn: str) -> str:
 
 
 def assume(sandbox: Sandbox, role_arn: str, **caller: Any) -> dict[str, Any]:
-    creds: dict[str, Any] = sandbox.client("sts", **caller).assume_role(
+    signer = caller or sandbox.admin_credentials()
+    creds: dict[str, Any] = sandbox.client("sts", **signer).assume_role(
         RoleArn=role_arn, RoleSessionName="probe"
     )["Credentials"]
     return creds
@@ -62,7 +64,7 @@ def test_assume_role_of_a_role_that_does_not_exist_is_denied(sandbox: Sandbox) -
     role_arn = f"arn:aws:iam::{ACCOUNT}:role/DoesNotExist"
     with pytest.raises(ClientError) as denied:
         assume(sandbox, role_arn)
-    assert error_of(denied) == ("AccessDenied", not_authorized(ROOT, role_arn), 403)
+    assert error_of(denied) == ("AccessDenied", not_authorized(ADMIN, role_arn), 403)
     assert len(sandbox.tokens) == 0  # no session was issued
 
 
@@ -83,7 +85,7 @@ def test_role_names_are_case_sensitive_when_assumed(sandbox: Sandbox) -> None:
     role_arn = f"arn:aws:iam::{ACCOUNT}:role/deploy"
     with pytest.raises(ClientError) as denied:
         assume(sandbox, role_arn)
-    assert error_of(denied)[:2] == ("AccessDenied", not_authorized(ROOT, role_arn))
+    assert error_of(denied)[:2] == ("AccessDenied", not_authorized(ADMIN, role_arn))
     assume(sandbox, f"arn:aws:iam::{ACCOUNT}:role/Deploy")  # the exact name works
 
 
@@ -102,7 +104,7 @@ def test_a_role_in_an_account_the_sandbox_does_not_know_is_refused(sandbox: Sand
     role_arn = "arn:aws:iam::111111111111:role/Anything"
     with pytest.raises(ClientError) as denied:
         assume(sandbox, role_arn)
-    assert error_of(denied) == ("AccessDenied", not_authorized(ROOT, role_arn), 403)
+    assert error_of(denied) == ("AccessDenied", not_authorized(ADMIN, role_arn), 403)
     with pytest.raises(ClientError) as again:  # the lookup did not create the account
         assume(sandbox, f"arn:aws:iam::111111111111:role/{ORG_ROLE}")
     assert error_of(again)[0] == "AccessDenied"
@@ -119,7 +121,7 @@ def test_member_account_admin_role_works_and_a_wrong_role_name_does_not(
     wrong = f"arn:aws:iam::{member}:role/OrgAdmin"
     with pytest.raises(ClientError) as denied:
         assume(sandbox, wrong)
-    assert error_of(denied) == ("AccessDenied", not_authorized(ROOT, wrong), 403)
+    assert error_of(denied) == ("AccessDenied", not_authorized(ADMIN, wrong), 403)
     # ...and a role of that name in the management account is no help in the member's.
     make_role(sandbox, "OrgAdmin")
     with pytest.raises(ClientError):

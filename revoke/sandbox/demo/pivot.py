@@ -57,7 +57,10 @@ def create_roles(scene: Scene) -> str:
     iam.put_user_policy(
         UserName=OTHER_USER, PolicyName="everything", PolicyDocument=json.dumps(ALLOW_ALL)
     )
-    legit = scene.client("sts", {}).assume_role(
+    # The pipeline's session, assumed as the sandbox's IAM admin: AWS refuses AssumeRole
+    # by the account root (revoke.sandbox.sts.assume), as whom the demo acts otherwise.
+    pipeline = scene.sandbox.admin_credentials()
+    legit = scene.client("sts", pipeline).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{ADMIN}", RoleSessionName="ci"
     )["Credentials"]
     scene.pivot["legit"] = scene.sandbox.credentials(**legit)

@@ -28,9 +28,7 @@ from revoke.sandbox.tokens import SessionRecord, TokenStore
 ROOT_ASSUME_ROLE_MESSAGE = "Roles may not be assumed by root accounts."
 
 
-def check_assume_role(
-    params: dict[str, str], caller: Principal | None, *, refuse_root: bool = True
-) -> int:
+def check_assume_role(params: dict[str, str], caller: Principal | None) -> int:
     """Check an AssumeRole* request before moto (which checks nothing); the seconds.
 
     The parameter constraints first ("validation error detected" comes before any
@@ -57,7 +55,11 @@ def check_assume_role(
     _mfa(params, problems)
     if problems:
         raise validation_error(problems)
-    if caller is not None and caller.kind == "root" and (refuse_root or caller.session):
+    if caller is not None and caller.kind == "root":
+        # "You cannot use AWS account root user credentials to call AssumeRole. You must
+        # use credentials for an IAM user or an IAM role to call AssumeRole." (STS API
+        # Reference, https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html)
+        # The long-term root key and root's GetSessionToken sessions alike.
         raise access_denied(ROOT_ASSUME_ROLE_MESSAGE)
     _check_session_policy(session_policy_of(params)[0])
     seconds = requested or ROLE_DEFAULT_SECONDS
