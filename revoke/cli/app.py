@@ -129,8 +129,8 @@ def _globals(
         None,
         "--output",
         "-o",
-        help="json, table or text. Default: AWS_DEFAULT_OUTPUT, else json with --query, "
-        "else table on a terminal and json otherwise.",
+        help="json, table or text. Default: AWS_DEFAULT_OUTPUT, else the profile's output "
+        "setting, else json with --query, else table on a terminal and json otherwise.",
     ),
     query: str | None = typer.Option(
         None,
@@ -162,7 +162,7 @@ def _globals(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
-    output = choose_output(output, query=query, isatty=sys.stdout.isatty())
+    output = choose_output(output, query=query, isatty=sys.stdout.isatty(), profile=profile)
     if query is not None:
         from revoke.cli.query import compile_query
 

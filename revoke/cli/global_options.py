@@ -1,9 +1,10 @@
 """The checks of the global options the root callback (revoke.cli.app) runs before any call.
 
 Split out of revoke.cli.app, which re-exports these names: the output format (--output,
-AWS_DEFAULT_OUTPUT, --query), --endpoint-url and the configured AWS_ENDPOINT_URL* as URLs,
-the --timeout bound, and the secrets the environment holds (remembered for
-revoke.core.scrub). Each check is one line and exit 2 before anything reaches AWS.
+AWS_DEFAULT_OUTPUT, the profile's `output` setting, --query), --endpoint-url and the
+configured AWS_ENDPOINT_URL* as URLs, the --timeout bound, and the secrets the environment
+holds (remembered for revoke.core.scrub). Each check is one line and exit 2 before anything
+reaches AWS.
 """
 
 from __future__ import annotations
@@ -15,13 +16,20 @@ import typer
 from revoke.cli.context import OUTPUT_FORMATS
 from revoke.errors import BadInput
 
-# What AWS_DEFAULT_OUTPUT may say that revoke has no printer for: json instead, and a warning.
+# What AWS_DEFAULT_OUTPUT or a profile's `output` may say that revoke has no printer for:
+# json instead, and a warning.
 UNSUPPORTED_OUTPUTS = ("yaml", "yaml-stream")
+CONFIG_FILES_URL = "https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html"
 
 
-def choose_output(given: str | None, *, query: str | None, isatty: bool) -> str:
-    """--output, else AWS_DEFAULT_OUTPUT (as the AWS CLI), else json when --query is given
-    (its result is JSON), else table for a person and json for a program."""
+def choose_output(
+    given: str | None, *, query: str | None, isatty: bool, profile: str | None = None
+) -> str:
+    """The AWS CLI's order: --output, else AWS_DEFAULT_OUTPUT, else the `output` setting of
+    the active profile in the config file
+    (https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-output-format.html); then
+    revoke's own default: json when --query is given (its result is JSON), else table for a
+    person and json for a program."""
     if given is not None:
         if given not in OUTPUT_FORMATS:
             raise typer.BadParameter(
@@ -29,23 +37,84 @@ def choose_output(given: str | None, *, query: str | None, isatty: bool) -> str:
             )
         return given
     configured = os.environ.get("AWS_DEFAULT_OUTPUT", "").strip().lower()
-    if configured in OUTPUT_FORMATS:
-        return configured
-    if configured in UNSUPPORTED_OUTPUTS:
-        typer.echo(
-            f"revoke: warning: AWS_DEFAULT_OUTPUT={configured} is not supported by revoke; "
-            "printing json",
-            err=True,
-        )
-        return "json"
     if configured:
-        raise BadInput(
-            f"AWS_DEFAULT_OUTPUT={configured!r} is not one of {', '.join(OUTPUT_FORMATS)}",
+        return _supported(
+            configured,
+            said=f"AWS_DEFAULT_OUTPUT={configured}",
             hint="unset it, or give --output json|table|text",
+        )
+    setting = profile_output(profile)
+    if setting is not None:
+        value, name, path = setting
+        return _supported(
+            value,
+            said=f"output = {value} (profile {name} in {path})",
+            hint=f"change it in {path}, or give --output json|table|text ({CONFIG_FILES_URL})",
         )
     if query is not None:
         return "json"
     return "table" if isatty else "json"
+
+
+def _supported(value: str, *, said: str, hint: str) -> str:
+    """A configured format revoke prints, json with a warning for yaml, else exit 2."""
+    if value in OUTPUT_FORMATS:
+        return value
+    if value in UNSUPPORTED_OUTPUTS:
+        typer.echo(f"revoke: warning: {said} is not supported by revoke; printing json", err=True)
+        return "json"
+    raise BadInput(f"{said} is not one of {', '.join(OUTPUT_FORMATS)}", hint=hint)
+
+
+def profile_output(profile: str | None) -> tuple[str, str, str] | None:
+    """(the `output` setting, the profile, the config file) of the active profile, or None.
+
+    Read as botocore reads the config file (botocore/configloader.py: raw_config_parse and
+    build_profile_map), without importing it on the start-up path: AWS_CONFIG_FILE, else
+    ~/.aws/config, user and variables expanded; `[default]` or `[profile NAME]` (NAME as
+    shlex splits it; of two sections for one profile the later wins); the profile from
+    --profile, else AWS_DEFAULT_PROFILE, else AWS_PROFILE (botocore/configprovider.py),
+    else default (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html).
+    A file that is missing or does not parse, or a profile it does not name, is None here:
+    the session reports those when it is made (revoke.aws.errors, exit 253)."""
+    path = os.path.expanduser(
+        os.path.expandvars(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    )
+    if not os.path.isfile(path):
+        return None
+    name = (
+        profile
+        or os.environ.get("AWS_DEFAULT_PROFILE")
+        or os.environ.get("AWS_PROFILE")
+        or "default"
+    )
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read([path])
+    except (configparser.Error, UnicodeDecodeError, OSError):
+        return None
+    found = None
+    for section in parser.sections():
+        if section == "default" and name == "default":
+            found = section
+        elif section.startswith("profile") and _profile_section_name(section) == name:
+            found = section
+    if found is None:
+        return None
+    value = parser.get(found, "output", fallback="").strip().lower()
+    return (value, name, path) if value else None
+
+
+def _profile_section_name(section: str) -> str | None:
+    import shlex
+
+    try:
+        parts = shlex.split(section)
+    except ValueError:
+        return None
+    return parts[1] if len(parts) == 2 else None
 
 
 MAX_TIMEOUT = 86_400  # a day: longer than any run, short of overflowing a socket timeout
