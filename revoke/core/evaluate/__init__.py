@@ -1,4 +1,6 @@
-"""An exact evaluator of AWS IAM identity-policy logic.
+"""An exact evaluator of AWS IAM policy logic for the policies that govern a principal's
+request: identity-based policies, permissions boundaries, session policies, SCPs and RCPs, each
+read with the grammar AWS accepts for its type (`grammar`).
 
 Every claim that a token is revoked rests on this package: the verification step asks it
 whether the deny matches an issue time one second before the cutoff and not one after, the
@@ -39,6 +41,7 @@ from revoke.core.evaluate.decision import (
     statement_matches,
 )
 from revoke.core.evaluate.errors import PolicyEvaluationError
+from revoke.core.evaluate.grammar import POLICY_TYPES, PolicyType
 
 # A test patches the compiled condition through this name (tests/cli/test_demo_cmd.py).
 from revoke.core.evaluate.operators import _Condition as _Condition
@@ -49,7 +52,9 @@ __all__ = [
     "Decision",
     "EvaluationResult",
     "PolicyEvaluationError",
+    "POLICY_TYPES",
     "PolicyLevel",
+    "PolicyType",
     "RequestDecision",
     "StatementRef",
     "evaluate",

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from revoke.core.evaluate.errors import PolicyEvaluationError
 from revoke.core.evaluate.grammar import (
     _VERSIONS,
+    PolicyType,
+    _as_policy_type,
     _canonical,
     _compile_statement_text,
     _compiled,
@@ -103,8 +105,10 @@ def evaluate(
     action: str,
     resource: str = "*",
     context: Mapping[str, ContextValue] | None = None,
+    *,
+    policy_type: PolicyType = "identity",
 ) -> EvaluationResult:
-    """Decide a request against identity-based policies (or SCPs) the way AWS does.
+    """Decide a request against policies of one type the way AWS does.
 
     "An explicit deny in any policy overrides any allows"; otherwise an explicit allow
     allows; otherwise the request is implicitly denied (reference_policies_evaluation-logic).
@@ -113,8 +117,10 @@ def evaluate(
     `policies` maps a label of the caller's choosing to a policy document (a mapping or its
     JSON text), or is an iterable of (label, document) pairs. `context` holds the request's
     condition keys; key names are case-insensitive, a sequence value is a multivalued key,
-    and a key that is absent (or None, or an empty sequence) is missing.
+    and a key that is absent (or None, or an empty sequence) is missing. `policy_type` (identity,
+    boundary, session, scp, rcp) decides which elements the documents may hold (grammar).
     """
+    kind = _as_policy_type(policy_type)
     if not isinstance(action, str) or not action:
         raise PolicyEvaluationError(f"action must be a non-empty string, got {action!r}")
     if not isinstance(resource, str) or not resource:
@@ -125,7 +131,7 @@ def evaluate(
     undetermined: list[StatementRef] = []
     for label, document in _policy_items(policies):
         try:
-            compiled = _compiled(document)
+            compiled = _compiled(document, kind)
             for statement in compiled.statements:
                 truth = statement.truth(action, resource, ctx)
                 if truth is False:
@@ -149,13 +155,16 @@ def statement_matches(
     context: Mapping[str, ContextValue] | None = None,
     *,
     version: str | None = "2012-10-17",
+    policy_type: PolicyType = "identity",
 ) -> bool:
     """Whether one statement applies to a request (action, resource and conditions), whatever
     its Effect. `version` is the Version of the policy the statement belongs to; it decides
-    whether ${...} policy variables are substituted (only under 2012-10-17)."""
+    whether ${...} policy variables are substituted (only under 2012-10-17). `policy_type` is
+    the type of that policy (evaluate)."""
+    kind = _as_policy_type(policy_type)
     if version is not None and version not in _VERSIONS:
         raise PolicyEvaluationError(f"unknown policy Version {version!r}")
     if not isinstance(statement, Mapping):
         raise PolicyEvaluationError(f"a statement must be an object, got {statement!r}")
-    compiled = _compile_statement_text(_canonical(statement, what="the statement"), version)
+    compiled = _compile_statement_text(_canonical(statement, what="the statement"), version, kind)
     return compiled.applies(action, resource, _normalise_context(context))

@@ -2,8 +2,32 @@
 by element and compiled into matchers and conditions, with a message naming the statement and
 element for anything this evaluator cannot read exactly.
 
-Compiled documents are cached by content, so evaluating the same policy on every request (the
-sandbox) parses and compiles it once.
+A document is compiled as one policy type, and each type takes the elements AWS takes in it:
+- identity, boundary, session: the IAM policy language without Principal or NotPrincipal
+  ("You cannot use the Principal element in an identity-based policy",
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html;
+  a permissions boundary is a managed policy, a session policy likewise an identity policy).
+- scp: since AWS Organizations' September 2025 update, the full IAM language: Condition,
+  resource ARNs, NotAction and NotResource in Allow and Deny statements, wildcards anywhere in
+  an action; still no Principal or NotPrincipal; Version "2012-10-17" (SCP syntax,
+  https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_syntax.html,
+  and "AWS Organizations service control policy now supports full IAM language",
+  https://aws.amazon.com/blogs/security/unlock-new-possibilities-aws-organizations-service-control-policy-now-supports-full-iam-language).
+  The syntax page still says an Allow statement's Resource can only be "*", against its own
+  table and the announcement: such an SCP is taken and read as IAM reads it. Were AWS to
+  refuse it, no such SCP could be in force, so taking it never puts a wrong answer on a
+  policy that exists, while refusing it would fail every check near a valid SCP.
+- rcp: a Principal of exactly "*" in every statement (principals are narrowed with Condition),
+  Action (not NotAction), Resource or NotResource, Condition, no NotPrincipal; Deny only, except
+  RCPFullAWSAccess's one Allow of "*" on "*"; no Action "*" in a Deny; Version "2012-10-17"
+  (RCP syntax, https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html).
+
+A missing Version is taken for every type: the SCP and RCP syntax pages say every policy
+"must include" one yet show whole policies without it, so refusing would be the reading that
+can fail a valid policy; it is read as IAM reads it, policy variables as literal text.
+
+Compiled documents are cached by content and type, so evaluating the same policy on every
+request (the sandbox) parses and compiles it once.
 """
 
 from __future__ import annotations
@@ -12,7 +36,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from revoke.core.evaluate.errors import PolicyEvaluationError
 from revoke.core.evaluate.matching import (
@@ -116,12 +140,96 @@ def _compile_condition_block(
     return conditions, undetermined
 
 
-_STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+PolicyType = Literal["identity", "boundary", "session", "scp", "rcp"]
+POLICY_TYPES: tuple[PolicyType, ...] = ("identity", "boundary", "session", "scp", "rcp")
+_WORDS: dict[PolicyType, str] = {
+    "identity": "an identity-based policy",
+    "boundary": "a permissions boundary",
+    "session": "a session policy",
+    "scp": "an SCP",
+    "rcp": "an RCP",
+}
+_PRINCIPAL_DOC = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
+)
+_SCP_SYNTAX = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_syntax.html"
+_RCP_SYNTAX = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html"
+_IAM_STATEMENT_KEYS = frozenset(
+    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+)
+# RCP syntax, "Unsupported elements": NotPrincipal and NotAction; "Each statement must contain
+# the Principal element".
+_STATEMENT_KEYS: dict[PolicyType, frozenset[str]] = {
+    "identity": _IAM_STATEMENT_KEYS,
+    "boundary": _IAM_STATEMENT_KEYS,
+    "session": _IAM_STATEMENT_KEYS,
+    "scp": _IAM_STATEMENT_KEYS,
+    "rcp": (_IAM_STATEMENT_KEYS - {"NotAction"}) | {"Principal"},
+}
 _DOCUMENT_KEYS = {"Version", "Id", "Statement"}
 # "Variables were introduced in version 2012-10-17 ... If you don't include the Version
 # element ..., variables like ${aws:username} are treated as literal strings" (policy
 # variables).
 _VERSIONS = {"2012-10-17", "2008-10-17"}
+# "Every SCP must include a Version element with the value "2012-10-17"" (SCP syntax); the
+# RCP syntax page says the same of RCPs.
+_ORG_VERSIONS = {"2012-10-17"}
+
+
+def _as_policy_type(value: object) -> PolicyType:
+    """`value` as a policy type, or PolicyEvaluationError."""
+    for known in POLICY_TYPES:
+        if value == known:
+            return known
+    raise PolicyEvaluationError(
+        f"policy type must be one of {', '.join(POLICY_TYPES)}, got {value!r}"
+    )
+
+
+def _refused_element(key: str, kind: PolicyType) -> str:
+    if kind == "rcp" and key in ("NotPrincipal", "NotAction"):
+        return f"{key} is not supported in an RCP ({_RCP_SYNTAX})"
+    if key in ("Principal", "NotPrincipal"):
+        if kind == "scp":
+            return f"{key} is not supported in an SCP ({_SCP_SYNTAX})"
+        return (
+            f"{key} belongs in resource-based policies and RCPs, and AWS refuses it in "
+            f"{_WORDS[kind]} ({_PRINCIPAL_DOC})"
+        )
+    return f"unknown statement element {key!r}"
+
+
+def _check_rcp_statement(raw: Mapping[str, Any], where: str) -> None:
+    """What RCP syntax asks of a statement beyond the IAM grammar (Action "*" is checked
+    where the actions are read)."""
+    if "Principal" not in raw:
+        raise PolicyEvaluationError(
+            f'{where}: an RCP statement must have "Principal": "*" ({_RCP_SYNTAX})'
+        )
+    principal = raw["Principal"]
+    if principal != "*":
+        # "You can only specify "*" in the Principal element of an RCP. Use the Conditions
+        # element to restrict specific principals." Not {"AWS": "*"}, not a list: only "*".
+        raise PolicyEvaluationError(
+            f'{where}: an RCP\'s Principal can only be "*", got {principal!r:.80}; narrow '
+            f"principals with a Condition such as aws:PrincipalArn ({_RCP_SYNTAX})"
+        )
+    if raw.get("Effect") == "Allow" and not _is_rcp_full_access(raw):
+        # "The effect of Allow is only supported for the RCPFullAWSAccess policy", which is
+        # one Allow of every action on every resource to "*" (RCP examples, RCPFullAWSAccess).
+        raise PolicyEvaluationError(
+            f"{where}: an RCP statement must be a Deny; Allow is only supported in "
+            f'RCPFullAWSAccess, which allows "*" on "*" with no Condition ({_RCP_SYNTAX})'
+        )
+
+
+def _is_rcp_full_access(raw: Mapping[str, Any]) -> bool:
+    elements = set(raw) - {"Sid"}
+    return (
+        elements == {"Effect", "Principal", "Action", "Resource"}
+        and raw["Action"] in ("*", ["*"])
+        and raw["Resource"] in ("*", ["*"])
+    )
 
 
 @dataclass(frozen=True)
@@ -170,7 +278,9 @@ def _string_list(value: object, *, where: str, element: str) -> list[str]:
     return strings
 
 
-def _compile_statement(raw: object, index: int, variables: bool) -> _Statement:
+def _compile_statement(
+    raw: object, index: int, variables: bool, kind: PolicyType = "identity"
+) -> _Statement:
     where = f"statement {index}"
     if not isinstance(raw, Mapping):
         raise PolicyEvaluationError(f"{where}: a statement must be an object, got {raw!r}")
@@ -179,18 +289,18 @@ def _compile_statement(raw: object, index: int, variables: bool) -> _Statement:
         raise PolicyEvaluationError(f"{where}: Sid must be a string, got {sid!r}")
     if sid:
         where = f"statement {index} (Sid {sid!r})"
+    allowed = _STATEMENT_KEYS[kind]
     for key in raw:
-        if key in ("Principal", "NotPrincipal"):
-            raise PolicyEvaluationError(
-                f"{where}: {key} belongs in resource-based policies; this evaluator reads "
-                "identity-based policies and SCPs only"
-            )
-        if key not in _STATEMENT_KEYS:
-            raise PolicyEvaluationError(f"{where}: unknown statement element {key!r}")
+        if key not in allowed:
+            raise PolicyEvaluationError(f"{where}: {_refused_element(key, kind)}")
     effect = raw.get("Effect")
     if effect not in ("Allow", "Deny"):
         # "The Effect value is case sensitive" (elements_effect).
         raise PolicyEvaluationError(f"{where}: Effect must be 'Allow' or 'Deny', got {effect!r}")
+    if kind == "rcp":
+        # Principal "*" names every principal, so it narrows nothing and is not matched: the
+        # statement applies whoever asks, as far as its Action, Resource and Condition go.
+        _check_rcp_statement(raw, where)
     if ("Action" in raw) == ("NotAction" in raw):
         raise PolicyEvaluationError(f"{where}: needs exactly one of Action or NotAction")
     if ("Resource" in raw) == ("NotResource" in raw):
@@ -198,6 +308,12 @@ def _compile_statement(raw: object, index: int, variables: bool) -> _Statement:
 
     action_key = "Action" if "Action" in raw else "NotAction"
     actions = _string_list(raw[action_key], where=where, element=action_key)
+    if kind == "rcp" and effect == "Deny" and "*" in actions:
+        # "You cannot use "*" in the Action element of a customer managed RCP and have to
+        # specify the abbreviation for the service" (RCP syntax, Action element).
+        raise PolicyEvaluationError(
+            f'{where}: an RCP cannot deny Action "*"; name the service, e.g. "s3:*" ({_RCP_SYNTAX})'
+        )
     # "The prefix and the action name are case insensitive" (elements_action).
     action_regex = (
         None
@@ -253,7 +369,7 @@ class _Policy:
     statements: tuple[_Statement, ...]
 
 
-def _compile_document(document: Mapping[str, Any]) -> _Policy:
+def _compile_document(document: Mapping[str, Any], kind: PolicyType = "identity") -> _Policy:
     for key in document:
         if key not in _DOCUMENT_KEYS:
             raise PolicyEvaluationError(f"unknown policy element {key!r}")
@@ -261,6 +377,11 @@ def _compile_document(document: Mapping[str, Any]) -> _Policy:
     if version is not None and version not in _VERSIONS:
         raise PolicyEvaluationError(
             f"Version must be '2012-10-17' or '2008-10-17', got {version!r}"
+        )
+    if version is not None and kind in ("scp", "rcp") and version not in _ORG_VERSIONS:
+        syntax = _SCP_SYNTAX if kind == "scp" else _RCP_SYNTAX
+        raise PolicyEvaluationError(
+            f"{_WORDS[kind]}'s Version must be '2012-10-17', got {version!r} ({syntax})"
         )
     if "Statement" not in document:
         raise PolicyEvaluationError("the policy has no Statement element")
@@ -272,7 +393,9 @@ def _compile_document(document: Mapping[str, Any]) -> _Policy:
             f"Statement must be an object or a list of objects, got {statements!r}"
         )
     variables = version == "2012-10-17"
-    return _Policy(tuple(_compile_statement(raw, i, variables) for i, raw in enumerate(statements)))
+    return _Policy(
+        tuple(_compile_statement(raw, i, variables, kind) for i, raw in enumerate(statements))
+    )
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -285,14 +408,14 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1024)
-def _compile_text(text: str) -> _Policy:
+def _compile_text(text: str, kind: PolicyType = "identity") -> _Policy:
     try:
         document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise PolicyEvaluationError(f"the policy is not valid JSON: {exc}") from None
     if not isinstance(document, Mapping):
         raise PolicyEvaluationError(f"the policy is not a JSON object: {document!r}")
-    return _compile_document(document)
+    return _compile_document(document, kind)
 
 
 def _json_default(value: object) -> object:
@@ -312,16 +435,18 @@ def _canonical(document: object, *, what: str) -> str:
         raise PolicyEvaluationError(f"{what} is not a JSON document: {exc}") from None
 
 
-def _compiled(document: object) -> _Policy:
+def _compiled(document: object, kind: PolicyType = "identity") -> _Policy:
     if isinstance(document, str):
-        return _compile_text(document)
+        return _compile_text(document, kind)
     if isinstance(document, Mapping):
-        return _compile_text(_canonical(document, what="the policy"))
+        return _compile_text(_canonical(document, what="the policy"), kind)
     raise PolicyEvaluationError(
         f"a policy must be a JSON object (or its text), got {type(document).__name__}"
     )
 
 
 @lru_cache(maxsize=1024)
-def _compile_statement_text(text: str, version: str | None) -> _Statement:
-    return _compile_statement(json.loads(text), 0, version == "2012-10-17")
+def _compile_statement_text(
+    text: str, version: str | None, kind: PolicyType = "identity"
+) -> _Statement:
+    return _compile_statement(json.loads(text), 0, version == "2012-10-17", kind)

@@ -2,8 +2,8 @@
 rules), ${...} policy variables resolved against the request context, and the Action and
 Resource matchers a compiled statement holds.
 
-Principals are not matched: Principal and NotPrincipal belong to resource-based policies, which
-this evaluator does not read (the grammar rejects them).
+Principals are not matched: the only Principal the grammar takes is an RCP's "*", which names
+every principal (resource-based policies, where others belong, are not read here).
 """
 
 from __future__ import annotations

@@ -21,14 +21,19 @@ linked from "Policy evaluation logic", reference_policies_evaluation-logic.html)
 Who decided is reported: the part (and level) whose explicit deny came first in that order,
 or the first part without an Allow, or the identity policies for an allow. The management
 account's exemption from SCPs, and the root user's from identity policies, are the caller's
-to apply (pass no SCPs, or do not call this).
+to apply (pass no SCPs, or do not call this). So is which RCPs apply: those of the account
+that owns the resource, when it is a member account, for the services that support RCPs and
+actions that authorize a resource, never to a service-linked role (AWS Organizations User
+Guide, "Resource control policies (RCPs)",
+https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html);
+pass no RCPs for a request they do not govern, or this would claim a deny AWS does not apply.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from revoke.core.evaluate.decision import (
     ContextValue,
@@ -39,9 +44,12 @@ from revoke.core.evaluate.decision import (
     evaluate,
 )
 from revoke.core.evaluate.errors import PolicyEvaluationError
+from revoke.core.evaluate.grammar import PolicyType
 
 Policies = Mapping[str, Mapping[str, Any] | str] | Iterable[tuple[str, Mapping[str, Any] | str]]
-Part = Literal["rcp", "scp", "identity", "boundary", "session"]
+# Each part is compiled as its own policy type, so an RCP's `"Principal": "*"` is read and an
+# identity policy's Principal refused, as AWS does (grammar).
+Part = PolicyType
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ def evaluate_request(
 
     def run(part: Part, level: str | None, policies: Policies) -> PartResult:
         try:
-            result = evaluate(policies, action, resource, context)
+            result = evaluate(policies, action, resource, context, policy_type=part)
         except PolicyEvaluationError as exc:
             where = f"{part} {level}" if level else part
             raise PolicyEvaluationError(f"{where}: {exc}") from exc

@@ -63,6 +63,9 @@ def revocation(operator: str = "DateLessThan", cutoff: object = CUTOFF) -> dict[
 
 
 ALLOW_ALL = policy({"Effect": "Allow", "Action": "*", "Resource": "*"})
+# The RCP AWS attaches at every level once RCPs are enabled (AWS Organizations User Guide,
+# RCP examples, "RCPFullAWSAccess"); an RCP names its Principal, always "*".
+RCP_FULL_ACCESS = policy({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
 
 
 def revoked(issued: object | None, document: dict[str, Any] | None = None) -> EvaluationResult:

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from revoke.core.evaluate import PolicyEvaluationError, PolicyLevel, evaluate_request
-from tests.core.evaluate.helpers import ALLOW_ALL, ALLOW_S3, policy, revocation
+from tests.core.evaluate.helpers import (
+    ALLOW_ALL,
+    ALLOW_S3,
+    RCP_FULL_ACCESS,
+    policy,
+    revocation,
+)
 
 EC2_ONLY = policy({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"})
 DENY_S3 = policy({"Effect": "Deny", "Action": "s3:*", "Resource": "*"})
@@ -64,7 +70,7 @@ def test_every_scp_level_must_allow() -> None:
 
 def test_rcps_come_first_and_every_level_must_allow() -> None:
     rcps = [
-        PolicyLevel("root r-ab12", {"RCPFullAWSAccess": ALLOW_ALL}),
+        PolicyLevel("root r-ab12", {"RCPFullAWSAccess": RCP_FULL_ACCESS}),
         PolicyLevel("account 2", {}),
     ]
     result = decide(identity={"managed:All": ALLOW_ALL}, rcps=rcps, scps=levels({}, {}, {}))
