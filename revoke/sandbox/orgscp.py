@@ -13,6 +13,10 @@ automatically detached", disable-policy-type.html).
 
 Not modelled: resource control policies (they govern access to resources, and the sandbox
 models no resource-based policies either), and service-linked roles' exemption from SCPs.
+RCPs in moto's state (RCPFullAWSAccess, and any RCP with its `"Principal": "*"`) are left out
+here by their type, so none is ever read as an SCP, whose grammar refuses a Principal
+(tests/sandbox/test_rcps.py). To enforce them, read them by type too and pass them to
+evaluate_request's `rcps`, which compiles each as an RCP.
 """
 
 from __future__ import annotations
