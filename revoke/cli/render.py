@@ -144,7 +144,7 @@ def emit(
 
         from revoke.cli.query import print_query
 
-        print_query(g.output, g.query, payload, sys.stdout, table=print_table)
+        print_query(g.output, g.query, payload, sys.stdout)
     elif g.output == "json":
         write_json(payload)
     elif g.output == "text":

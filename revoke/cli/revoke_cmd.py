@@ -207,7 +207,7 @@ def _finish(
     said = set(shown)
     warnings = [w for w in payload["warnings"] if w not in said]
     emit(g, payload, rows, TARGET_COLUMNS, title=title, warnings=warnings, note=note)
-    if g.output == "table":
+    if g.output == "table" and g.query is None:  # --query prints its result alone
         from revoke.ops.containment import step_summary
 
         for t in result.targets:
@@ -215,7 +215,7 @@ def _finish(
                 typer.echo(f"{t.kind} {t.name}: {step_summary(step)}")
         for line in residual_lines(payload):
             typer.echo(line)
-    if g.output == "table" and result.dry_run:
+    if g.output == "table" and g.query is None and result.dry_run:
         documents = {
             json.dumps(t.policy_document, indent=2)
             for t in result.targets

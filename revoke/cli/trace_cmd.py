@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from revoke.cli.context import get_globals
-from revoke.cli.render import print_table, write_json
+from revoke.cli.render import write_json
 
 HELP = """Read-only. From CloudTrail, the tree of what a credential did that matters for
 containment: sessions it minted (AssumeRole, AssumeRoleWithSAML/WebIdentity,
@@ -81,7 +81,7 @@ def trace_command(
 
         from revoke.cli.query import print_query
 
-        print_query(g.output, g.query, payload, sys.stdout, table=print_table)
+        print_query(g.output, g.query, payload, sys.stdout)
     elif g.output == "json":
         write_json(payload)
     elif g.output == "text":
