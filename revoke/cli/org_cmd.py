@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -47,7 +48,11 @@ def _rows(plan: ScpPlan) -> list[dict[str, Any]]:
     ]
 
 
-def _finish(g: Globals, plan: ScpPlan, requested_cutoff: str, dry_run: bool) -> None:
+def _finish(
+    g: Globals, plan: ScpPlan, requested_cutoff: str, dry_run: bool, shown: Sequence[str] = ()
+) -> None:
+    """Print the result; `shown`: warnings the prompt already showed (not said twice)."""
+    from revoke.cli.plan_view import unsaid
     from revoke.ops.organization import exit_code
 
     payload = {
@@ -62,7 +67,8 @@ def _finish(g: Globals, plan: ScpPlan, requested_cutoff: str, dry_run: bool) -> 
         "warnings": list(plan.warnings),
     }
     title = f"{'plan' if dry_run else 'organization revocation'}: sessions before {plan.cutoff}"
-    emit(g, payload, _rows(plan), ORG_COLUMNS, title=title, warnings=plan.warnings)
+    warnings = unsaid(plan.warnings, shown)
+    emit(g, payload, _rows(plan), ORG_COLUMNS, title=title, warnings=warnings)
     if g.output == "table" and dry_run and plan.policy_document is not None:
         typer.echo(f"service control policy to be written ({plan.size} characters):")
         typer.echo(json.dumps(plan.policy_document, indent=2))
@@ -159,12 +165,15 @@ def org(
         _narrate(g, plan.steps, "would call")
         _finish(g, plan, cutoff, dry_run)
         return
-    if not g.confirm(
-        f"Deny sessions issued before {plan.cutoff} in {len(plan.covered_accounts)} "
-        f"account(s) under {plan.target.id}?"
-    ):
+    from revoke.cli import plan_view
+
+    shown: list[str] = []
+    if plan_view.person_asked(g):  # the plan before the question, as for revoke user|role
+        covered = organization.already_covered(orgs, plan)
+        shown = plan_view.show(g, plan_view.org_plan_lines(plan, covered))
+    if not g.confirm(plan_view.org_question(plan)):
         plan.warnings.append(DECLINED)
-        _finish(g, plan, cutoff, False)
+        _finish(g, plan, cutoff, False, shown=shown)
         return
     _journal_ready(g)
     organization.apply_org(orgs, plan)
@@ -172,7 +181,7 @@ def org(
     _journal(g, organization.journal_record(plan, caller))  # failed runs too: lift needs it
     if not no_verify and plan.status == "applied":
         organization.verify_org(orgs, plan)
-    _finish(g, plan, cutoff, False)
+    _finish(g, plan, cutoff, False, shown=shown)
 
 
 def lift_org(
@@ -191,6 +200,7 @@ def lift_org(
     """Undo `revoke org` on one target: detach the SCP from it; the last target's lift also
     restores the previous SCP content, or deletes ours."""
     g = get_globals(ctx)
+    from revoke.cli import plan_view
     from revoke.core.scp import OrgTarget, parse_org_target
 
     org_target = parse_org_target(target) if target else None
@@ -210,16 +220,12 @@ def lift_org(
             "right by hand, or pass --force to lift anyway",
         )
     applied = False
+    shown: list[str] = []
     if not dry_run and lift["status"] == "planned":
-        where = (
-            "in every account it covered"
-            if lift.get("last_attachment")
-            else "where no other attachment of the SCP covers them"
-        )
-        if g.confirm(
-            f"Lift the organization revocation on {org_target.id}? Sessions issued before "
-            f"its cutoff work again {where}."
-        ):
+        if plan_view.person_asked(g):  # the plan before the question
+            reach = organization.lift_reach(orgs, lift)
+            shown = plan_view.show(g, plan_view.org_lift_lines(lift, reach))
+        if g.confirm(plan_view.org_lift_question(lift)):
             _journal_ready(g)
             organization.apply_lift(orgs, lift)
             _journal(g, organization.lift_record(lift, caller))
@@ -235,7 +241,8 @@ def lift_org(
         "steps": ", ".join(s["action"].split(":")[1] for s in lift["steps"]) or None,
         "detail": lift.get("error") or lift.get("reason"),
     }
-    emit(g, payload, [row], LIFT_COLUMNS, title="lift org", warnings=lift["warnings"])
+    warnings = plan_view.unsaid(lift["warnings"], shown)
+    emit(g, payload, [row], LIFT_COLUMNS, title="lift org", warnings=warnings)
     if lift["status"] == "failed":
         raise typer.Exit(int(organization.ExitCode.AWS_FAILURE))
 

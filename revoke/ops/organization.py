@@ -31,6 +31,7 @@ from revoke.ops.organization_lift import (
     _describe,
     _done,
     apply_lift,
+    lift_reach,
     lift_record,
     plan_lift,
     policy_episode,
@@ -47,10 +48,12 @@ __all__ = [
     "ExitCode",
     "_describe",
     "_done",
+    "already_covered",
     "apply_lift",
     "apply_org",
     "exit_code",
     "journal_record",
+    "lift_reach",
     "lift_record",
     "offline_plan",
     "plan_lift",
@@ -88,6 +91,28 @@ def plan_org(
 ) -> ScpPlan:
     state = orgs.read_state(target, caller)
     return plan_scp(state, cutoff, deny_older_sessions_scp(), exemptions, force=force)
+
+
+def already_covered(orgs: OrgsGateway, plan: ScpPlan) -> list[str] | None:
+    """For the prompt: the member accounts the plan reaches that the SCP covers already,
+    through a target it is attached to (this one, or the root or an OU above them: an SCP
+    applies to every account below where it is attached,
+    https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html).
+    Read-only; None when Organizations would not say."""
+    from revoke.core.scp import parse_org_target
+
+    reached = [a["id"] for a in plan.covered_accounts]
+    if not reached or not plan.previous_targets:
+        return []
+    if plan.target.id in plan.previous_targets:
+        return reached
+    under: set[str] = set()
+    try:
+        for target in plan.previous_targets:
+            under.update(a["id"] for a in orgs.accounts_under(parse_org_target(target)))
+    except RevokeError:
+        return None
+    return [a for a in reached if a in under]
 
 
 def apply_org(orgs: OrgsGateway, plan: ScpPlan) -> ScpPlan:

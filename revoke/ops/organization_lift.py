@@ -242,6 +242,34 @@ def plan_lift(
     return lift
 
 
+def lift_reach(orgs: OrgsGateway, lift: dict[str, Any]) -> dict[str, list[str]] | None:
+    """For the prompt, read-only: the member accounts under the lifted target
+    (`accounts`), the targets the SCP stays attached to (`stays_attached`) and those of the
+    accounts that it still covers through them (`still_covered`: an SCP applies to every
+    account below where it is attached,
+    https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html).
+    None when Organizations would not say."""
+    from revoke.core.scp import parse_org_target
+
+    target = OrgTarget(lift["kind"], lift["name"])
+    management = lift.get("account")
+    kept: set[str] = set()
+    try:
+        accounts = [a["id"] for a in orgs.accounts_under(target) if a["id"] != management]
+        attached = orgs.targets_for_policy(lift["policy_id"]) if lift.get("policy_id") else []
+        stays = [t for t in attached if t != target.id]
+        if "organizations:DeletePolicy" not in {s["action"] for s in lift["steps"]}:
+            for other in stays:
+                kept.update(a["id"] for a in orgs.accounts_under(parse_org_target(other)))
+    except RevokeError:
+        return None
+    return {
+        "accounts": accounts,
+        "stays_attached": stays,
+        "still_covered": [a for a in accounts if a in kept],
+    }
+
+
 def apply_lift(orgs: OrgsGateway, lift: dict[str, Any]) -> dict[str, Any]:
     if lift["status"] != "planned":
         return lift
