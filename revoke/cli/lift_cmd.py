@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import typer
@@ -79,23 +78,14 @@ def _lift_command(kind: str):  # noqa: ANN202 - Typer builds the signature
         if not dry_run:
             journal.check_writable()
 
+        from revoke.cli import plan_view
+
+        shown: list[str] = []
+
         def confirm(plan: Any) -> bool:
-            if plan.policy_action == "restore":
-                # What goes back into IAM, in full, before the question.
-                g.say(f"document to install as {plan.policy_name} on {kind} {target.name}:")
-                g.say(json.dumps(plan.restored_document, indent=2))
-            for step in plan.containment:
-                if step.get("action") == "restore_trust" and step.get("result") == "planned":
-                    g.say(f"trust policy to install on role {target.name}:")
-                    g.say(json.dumps(step["document"], indent=2))
-            planned = [s for s in plan.containment if s["result"] == "planned"]
-            trust = any(s["action"] == "restore_trust" for s in planned)
-            return g.confirm(
-                f"Lift the revocation of {kind} {target.name} ({plan.policy_action} the "
-                f"policy, reactivate {len(planned) - trust} credential(s)"
-                + (", restore the trust policy" if trust else "")
-                + ")? Sessions it denied work again."
-            )
+            # What goes back into IAM, in full, and what stays, before the question.
+            shown.extend(plan_view.show(g, plan_view.lift_plan_lines(plan)))
+            return g.confirm(plan_view.lift_question(plan))
 
         plan = lift_target(
             gateway,
@@ -115,7 +105,8 @@ def _lift_command(kind: str):  # noqa: ANN202 - Typer builds the signature
             "targets": [plan.to_json()],
             "warnings": list(plan.notes),
         }
-        emit(g, payload, [_lift_row(plan)], LIFT_COLUMNS, title="lift", warnings=plan.notes)
+        warnings = plan_view.unsaid(plan.notes, shown)
+        emit(g, payload, [_lift_row(plan)], LIFT_COLUMNS, title="lift", warnings=warnings)
         if plan.status == "failed":
             raise typer.Exit(int(ExitCode.AWS_FAILURE))
         if plan.status == "skipped":
