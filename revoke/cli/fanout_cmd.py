@@ -4,7 +4,7 @@ revoke_cmd hands over to it when an account option is given."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -14,6 +14,9 @@ from revoke.cli.render import emit
 from revoke.core.names import TargetName
 from revoke.core.output import TARGET_COLUMNS, target_rows
 from revoke.errors import BadInput
+
+if TYPE_CHECKING:
+    from revoke.ops.fanout import FanOutResult
 
 ACCOUNTS_HELP = (
     "Only these accounts (include your own to act there too; comma-separated 12-digit IDs; "
@@ -85,6 +88,15 @@ def run_fanout_command(
         disable_console=disable_console,
         deadline=parse_deadline(deadline),
     )
+    from revoke.cli import plan_view
+
+    shown: list[str] = []
+
+    def confirm(run: FanOutResult) -> bool:
+        # Per account, each principal and what happens to it, before the question.
+        shown.extend(plan_view.show(g, plan_view.fanout_plan_lines(run, kind, options.role_name)))
+        return g.confirm(plan_view.fanout_question(run, kind))
+
     with acting_as_first(g):
         run = run_fanout(
             g,
@@ -92,6 +104,7 @@ def run_fanout_command(
             accounts=accounts or [],
             accounts_file=accounts_file,
             all_accounts=all_accounts,
+            confirm=confirm,
         )
     payload: dict[str, Any] = run.to_json()
     title = f"{'plan' if run.dry_run else 'revocation'}: sessions before {cutoff}"
@@ -101,7 +114,7 @@ def run_fanout_command(
         target_rows(payload, layers=g.output == "table"),
         TARGET_COLUMNS,
         title=title,
-        warnings=payload["warnings"],
+        warnings=plan_view.unsaid(payload["warnings"], shown),
     )
     if g.output != "json":
         for account in payload["accounts"]:

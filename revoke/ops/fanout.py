@@ -239,9 +239,11 @@ def run_fanout(
     accounts: Sequence[str] = (),
     accounts_file: str | None = None,
     all_accounts: bool = False,
+    confirm: Callable[[FanOutResult], bool] | None = None,
 ) -> FanOutResult:
     """Plan in every account, one confirmation, then apply everywhere. Per-account errors
-    (the role cannot be assumed, AccessDenied) are that account's entry; the run goes on."""
+    (the role cannot be assumed, AccessDenied) are that account's entry; the run goes on.
+    `confirm`: the question, asked with the whole plan (the CLI shows it first)."""
     from revoke.aws.iam import IamGateway
 
     # Bad input stops here, before any call (exit 2).
@@ -293,9 +295,13 @@ def run_fanout(
     Journal(g.journal_path).check_writable()  # evidence first: no journal, no change
     count = sum(len(r.changes) for r in run.results)
     reached = sum(1 for r in run.results if r.changes)
-    if not g.confirm(
-        f"Write the deny for sessions issued before {options.cutoff} to {count} "
-        f"{options.kind}(s) in {reached} account(s)?"
+    if not (
+        confirm(run)
+        if confirm is not None
+        else g.confirm(
+            f"Write the deny for sessions issued before {options.cutoff} to {count} "
+            f"{options.kind}(s) in {reached} account(s)?"
+        )
     ):
         run.warnings.append(DECLINED)
         return run
