@@ -142,11 +142,11 @@ def run_revocation(
         return
     from revoke.cli import plan_view
 
+    # A person will be asked: the plan comes first. Only the warnings it showed are not
+    # said again; those past its cap (a bulk run) are printed after the run.
     shown: list[str] = []
-    if not g.yes and g.stdin_isatty:  # a person will be asked: the plan comes first
-        for line in plan_view.plan_lines(result, kind, pipeline.account):
-            g.say(line)
-        shown = plan_view.decision_warnings(result)
+    if plan_view.person_asked(g):
+        shown = plan_view.show(g, plan_view.plan_lines(result, kind, pipeline.account))
     if not g.confirm(plan_view.question(result, kind, pipeline.account)):
         result.warnings.append(DECLINED)
         _finish(g, result, kind=kind, started=started, shown=shown)

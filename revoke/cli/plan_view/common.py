@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 # Up to this many targets the plan names every one; past it, counts and the first few.
 LIST_ALL_UP_TO = 20
 FIRST_FEW = 5
-# Warnings shown before the question in a bulk run (all of them go with the output).
+# Warnings shown before the question in a bulk run; the others are printed after the run
+# (`show` returns only those it said), and all of them go with the output.
 WARNINGS_SHOWN = 5
 
 
@@ -52,7 +53,8 @@ def _first_few(shown: Sequence[str], total: int) -> str:
 def _warning_lines(warnings: Sequence[str], *, bulk: bool) -> list[str]:
     if bulk and len(warnings) > WARNINGS_SHOWN:
         return [f"warning: {w}" for w in warnings[:WARNINGS_SHOWN]] + [
-            f"  ... and {len(warnings) - WARNINGS_SHOWN} more warning(s), all in the output"
+            f"  ... and {plural(len(warnings) - WARNINGS_SHOWN, 'more warning')} "
+            "(printed after the run)"
         ]
     return [f"warning: {w}" for w in warnings]
 
