@@ -69,7 +69,8 @@ def _finish(
     title = f"{'plan' if dry_run else 'organization revocation'}: sessions before {plan.cutoff}"
     warnings = unsaid(plan.warnings, shown)
     emit(g, payload, _rows(plan), ORG_COLUMNS, title=title, warnings=warnings)
-    if g.output == "table" and dry_run and plan.policy_document is not None:
+    # --query prints its result alone (as revoke user|role's dry-run table does)
+    if g.output == "table" and g.query is None and dry_run and plan.policy_document is not None:
         typer.echo(f"service control policy to be written ({plan.size} characters):")
         typer.echo(json.dumps(plan.policy_document, indent=2))
     code = exit_code(plan)
