@@ -38,8 +38,10 @@ def _server() -> Iterator[Sandbox]:
 @pytest.fixture
 def sandbox(_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     _server.reset()
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", _server.root_credentials["aws_access_key_id"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", _server.root_credentials["aws_secret_access_key"])
+    # An IAM admin, not the root: --accounts assumes roles, which AWS refuses the root.
+    admin = _server.admin_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", admin["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", admin["aws_secret_access_key"])
     monkeypatch.setenv("AWS_ENDPOINT_URL", _server.endpoint_url)
     return _server
 
@@ -86,7 +88,7 @@ def journal(tmp_path: Path) -> list[dict[str, Any]]:
 
 
 def member_env(sandbox: Sandbox, account: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    issued = sandbox.client("sts").assume_role(
+    issued = sandbox.client("sts", **sandbox.admin_credentials()).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="responder"
     )["Credentials"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", issued["AccessKeyId"])
@@ -109,14 +111,15 @@ def incident(sandbox: Sandbox) -> dict[str, Any]:
     leaked = iam.create_access_key(UserName="alice")["AccessKey"]
     iam.create_role(RoleName="Admin", AssumeRolePolicyDocument=trust(home))
     iam.put_role_policy(RoleName="Admin", PolicyName="all", PolicyDocument=ALLOW_ALL)
-    setup = sandbox.client("sts").assume_role(
+    setup = sandbox.client("sts", **sandbox.admin_credentials()).assume_role(
         RoleArn=f"arn:aws:iam::{prod}:role/{ROLE}", RoleSessionName="setup"
     )["Credentials"]
     prod_iam = sandbox.client("iam", **creds(setup))
     prod_iam.create_role(RoleName="Deployer", AssumeRolePolicyDocument=trust(home))
     prod_iam.put_role_policy(RoleName="Deployer", PolicyName="all", PolicyDocument=ALLOW_ALL)
 
-    sts = sandbox.client("sts")  # the roles' legitimate sessions, from before the incident
+    # the roles' legitimate sessions, from before the incident (an admin's: not root's)
+    sts = sandbox.client("sts", **sandbox.admin_credentials())
     legit_admin = sts.assume_role(RoleArn=f"arn:aws:iam::{home}:role/Admin", RoleSessionName="ci")[
         "Credentials"
     ]

@@ -161,13 +161,17 @@ def test_a_malformed_id_is_refused_before_any_call(sandbox: Sandbox) -> None:
     assert "characters no AWS ID uses: 0" in result.stderr
 
 
-def test_a_key_of_another_account(sandbox: Sandbox) -> None:
+def test_a_key_of_another_account(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     orgs = sandbox.client("organizations")
     orgs.create_organization(FeatureSet="ALL")
     member = orgs.create_account(AccountName="prod", Email="prod@example.com")[
         "CreateAccountStatus"
     ]["AccountId"]
-    role = sandbox.client("sts").assume_role(
+    # An IAM admin, not the root: --accounts assumes a role, which AWS refuses the root.
+    admin = sandbox.admin_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", admin["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", admin["aws_secret_access_key"])
+    role = sandbox.client("sts", **admin).assume_role(
         RoleArn=f"arn:aws:iam::{member}:role/{ROLE}", RoleSessionName="setup"
     )["Credentials"]
     member_iam = sandbox.client("iam", **creds(role))

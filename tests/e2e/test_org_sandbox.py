@@ -31,9 +31,11 @@ def _server() -> Iterator[Sandbox]:
 @pytest.fixture
 def sandbox(_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     _server.reset()
-    # The responder acts as the management account's root (a key no IAM user owns).
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", _server.root_credentials["aws_access_key_id"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", _server.root_credentials["aws_secret_access_key"])
+    # The responder acts as an IAM admin of the management account: the fan-out assumes
+    # roles, which AWS refuses the account root.
+    admin = _server.admin_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", admin["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", admin["aws_secret_access_key"])
     monkeypatch.setenv("AWS_ENDPOINT_URL", _server.endpoint_url)
     return _server
 
@@ -105,7 +107,7 @@ def test_revoke_org_plan_apply_verify_journal_lift(
 
 
 def member_client(sandbox: Sandbox, account: str, service: str) -> Any:
-    creds = sandbox.client("sts").assume_role(
+    creds = sandbox.client("sts", **sandbox.admin_credentials()).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="setup"
     )["Credentials"]
     return sandbox.client(service, **creds)
@@ -216,7 +218,7 @@ def test_revoke_org_denies_an_old_member_session_and_spares_the_exempt_role(
 
     def session(role: str, name: str) -> dict[str, Any]:
         return dict(
-            sandbox.client("sts").assume_role(
+            sandbox.client("sts", **sandbox.admin_credentials()).assume_role(
                 RoleArn=f"arn:aws:iam::{prod}:role/{role}", RoleSessionName=name
             )["Credentials"]
         )

@@ -61,7 +61,9 @@ def run_runbook(
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)  # keeps the test guard's dead proxy; NO_PROXY covers loopback
-    env.update(sandbox.env())  # the responder acts as the account root
+    # The responder acts as an IAM admin of the account, not its root: the fan-out
+    # assumes roles, which AWS refuses the root.
+    env.update(sandbox.env(**sandbox.admin_credentials()))
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["REVOKE_JOURNAL"] = str(cwd / "incident-journal.jsonl")
     env.update(extra_env or {})
@@ -202,7 +204,7 @@ def test_leaked_role_session_runbook(
     iam.create_role(RoleName="Deploy", AssumeRolePolicyDocument=json.dumps(trust))
     iam.put_role_policy(RoleName="Deploy", PolicyName="grant", PolicyDocument=json.dumps(ALLOW_ALL))
     arn = f"arn:aws:iam::{sandbox.account_id}:role/Deploy"
-    sts = sandbox.client("sts")
+    sts = sandbox.client("sts", **sandbox.admin_credentials())  # root may not assume roles
     leaked = sts.assume_role(RoleArn=arn, RoleSessionName="ci")["Credentials"]
     mine = sts.assume_role(RoleArn=arn, RoleSessionName="responder")["Credentials"]
     credentials = tmp_path / "credentials"
@@ -249,7 +251,7 @@ def test_org_wide_revocation_runbook(sandbox: Sandbox, tmp_path: Path) -> None:
         ]
         for n in ("prod", "dev")
     ]
-    sts = sandbox.client("sts")
+    sts = sandbox.client("sts", **sandbox.admin_credentials())  # root may not assume roles
     member_iam, keys, sessions = {}, {}, {}
     for account in accounts:  # alice in every member account, with a session from before
         admin = sts.assume_role(
@@ -382,7 +384,8 @@ def test_key_used_follow_it_runbook(sandbox: Sandbox, tmp_path: Path) -> None:
     iam.create_role(RoleName="Admin", AssumeRolePolicyDocument=json.dumps(trust))
     iam.put_role_policy(RoleName="Admin", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
     role_arn = f"arn:aws:iam::{account}:role/Admin"
-    legit = sandbox.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="ci")
+    admin_sts = sandbox.client("sts", **sandbox.admin_credentials())  # not the root's
+    legit = admin_sts.assume_role(RoleArn=role_arn, RoleSessionName="ci")
     attacker = sandbox.client(
         "sts",
         aws_access_key_id=leaked["AccessKeyId"],

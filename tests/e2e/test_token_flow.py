@@ -36,8 +36,10 @@ ALLOW_ALL = {
 def sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Sandbox]:
     """A fresh sandbox per test: the expiry test moves the sandbox clock forward for good.
 
-    Profiles: `alice` (her long-term key), `admin` (the account root). The environment
-    holds no credentials, as for a responder who works with profiles.
+    Profiles: `alice` (her long-term key), `admin` (an IAM user with AdministratorAccess:
+    `token inspect --admin-profile` assumes roles, which AWS refuses the root), `root` (the
+    account root). The environment holds no credentials, as for a responder who works with
+    profiles.
     """
     with Sandbox() as sb:
         iam = sb.client("iam")
@@ -57,12 +59,14 @@ def sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Sandbox
             AuthenticationCode2=totp(seed, sb.clock.now(), step_offset=-1),
         )
         sb.mfa = (device["SerialNumber"], seed)  # type: ignore[attr-defined]
-        root = sb.root_credentials
+        admin, root = sb.admin_credentials(), sb.root_credentials
         creds = tmp_path / "credentials"
         creds.write_text(
             f"[alice]\naws_access_key_id = {key['AccessKeyId']}\n"
             f"aws_secret_access_key = {key['SecretAccessKey']}\n\n"
-            f"[admin]\naws_access_key_id = {root['aws_access_key_id']}\n"
+            f"[admin]\naws_access_key_id = {admin['aws_access_key_id']}\n"
+            f"aws_secret_access_key = {admin['aws_secret_access_key']}\n\n"
+            f"[root]\naws_access_key_id = {root['aws_access_key_id']}\n"
             f"aws_secret_access_key = {root['aws_secret_access_key']}\n"
         )
         monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
@@ -211,14 +215,14 @@ def test_long_term_key_is_never_covered_by_the_cutoff(sandbox: Sandbox) -> None:
 
 
 def test_root_asking_for_12h_gets_the_hour_aws_gives(sandbox: Sandbox) -> None:
-    result = run_cli("--profile", "admin", "token", "issue", "--duration", "12h")
+    result = run_cli("--profile", "root", "token", "issue", "--duration", "12h")
     assert result.exit_code == 0, result.stderr
     assert "the account root gets at most 1h" in result.stderr
     key_id = json_out(result)["AccessKeyId"]
     granted = sandbox.tokens.get(key_id)
     assert granted is not None
     assert (granted.expires_at - granted.issued_at).total_seconds() == 3600
-    inspected = json_out(run_cli("--output", "json", "token", "inspect", "--profile", "admin"))
+    inspected = json_out(run_cli("--output", "json", "token", "inspect", "--profile", "root"))
     assert inspected["principal_type"] == "root"
     assert inspected["revocation"]["status"] == "not applicable"
 
