@@ -12,7 +12,8 @@ Every request passes through `FidelityLayer` before moto sees it:
    GetSessionToken (fact 3), which no policy governs;
 5. the operations the layer answers itself (GetSessionToken, GetCallerIdentity,
    SimulatePrincipalPolicy) or checks (inline size quota, fact 17; AssumeRole
-   durations, and that the role exists), then moto for everything else.
+   durations, that the caller is not the account root, and that the role exists), then
+   moto for everything else.
 
 Deliberate differences from AWS, each because moto's usefulness depends on it:
 - a key no IAM user owns is the account root (any made-up key works, as with moto);
