@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ class Journal:
         self.path = Path(path) if self.location else Path(path).expanduser()
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._store: RecordStore | None = None
+        self._commit_key: str | None = None  # resolved once: every append of a run uses it
 
     @property
     def remote(self) -> bool:
@@ -130,14 +131,27 @@ class Journal:
 
         Raises JournalError when the record could not be written (nothing of it is left
         in the file)."""
-        body: dict[str, Any] = {"v": SCHEMA_VERSION, "seq": 0, "time": ""}
-        body.update({k: v for k, v in record.items() if k not in ("seq", "prev", "hash")})
-        body["time"] = utc_timestamp(self._clock())
-        body.setdefault("tool_version", __version__)
-        body = redact(body, _env_secrets())
-        key = str(self.location) if self.location else str(self.path.resolve())
-        group_commit(key, body, self._write_batch)
-        return body
+        return self.append_many([record])[0]
+
+    def append_many(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Chain, redact, write and fsync records in order, all with one write and one
+        fsync; return them as written. All or none: JournalError leaves none of them in
+        the file (a remote journal stores them one by one: those before the failure stay).
+        """
+        secrets = _env_secrets()
+        bodies = []
+        for record in records:
+            body: dict[str, Any] = {"v": SCHEMA_VERSION, "seq": 0, "time": ""}
+            body.update({k: v for k, v in record.items() if k not in ("seq", "prev", "hash")})
+            body["time"] = utc_timestamp(self._clock())
+            body.setdefault("tool_version", __version__)
+            bodies.append(redact(body, secrets))
+        if not bodies:
+            return []
+        if self._commit_key is None:
+            self._commit_key = str(self.location) if self.location else str(self.path.resolve())
+        group_commit(self._commit_key, bodies, self._write_batch)
+        return bodies
 
     def _write_batch(self, bodies: list[dict[str, Any]]) -> None:
         """Chain, write and fsync records, in order, under the file lock."""

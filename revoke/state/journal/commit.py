@@ -14,7 +14,7 @@ from typing import Any
 class _Pending:
     """A record waiting for a group commit (see Journal.append)."""
 
-    body: dict[str, Any]
+    bodies: list[dict[str, Any]]
     done: bool = False
     error: BaseException | None = None
 
@@ -33,10 +33,10 @@ _files: dict[str, _Commits] = {}
 
 
 def group_commit(
-    key: str, body: dict[str, Any], write_batch: Callable[[list[dict[str, Any]]], None]
+    key: str, bodies: list[dict[str, Any]], write_batch: Callable[[list[dict[str, Any]]], None]
 ) -> None:
-    """Queue `body` for the journal named `key` and return once `write_batch` wrote it
-    (raising what the write raised)."""
+    """Queue `bodies` (in order, one caller's records) for the journal named `key` and
+    return once `write_batch` wrote them (raising what the write raised)."""
     # Group commit: the threads of a bulk run queue their records; one of them writes
     # every queued record of this file with one fsync while the others wait, and all
     # of them are woken when it is done. Each call still returns only once its own
@@ -47,7 +47,7 @@ def group_commit(
     # fsync just to learn so, and the next writer found only one or two records
     # queued; batches fell to two records and the fsyncs to half the records
     # (tests/state/test_journal_concurrency.py failed 4 runs in 10).
-    pending = _Pending(body)
+    pending = _Pending(bodies)
     with _commit:
         state = _files.setdefault(key, _Commits())
         state.queue.append(pending)
@@ -59,7 +59,7 @@ def group_commit(
             state.writing = True
             _commit.release()
             try:
-                write_batch([p.body for p in batch])
+                write_batch([body for p in batch for body in p.bodies])
             except BaseException as err:  # noqa: BLE001 - given to every record it carried
                 for queued in batch:
                     queued.error = err

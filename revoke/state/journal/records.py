@@ -65,24 +65,55 @@ def _env_secrets() -> set[str]:
     return found
 
 
+# Member names already looked at: a bulk run's records repeat the same few dozen keys, so
+# each is normalised once (bounded: a record with many distinct names fills it no further).
+_SECRET_NAME_SEEN: dict[str, bool] = {}
+
+
+def _secret_name(key: str) -> bool:
+    found = _SECRET_NAME_SEEN.get(key)
+    if found is None:
+        found = _normalised(key) in _SECRET_NAMES
+        if len(_SECRET_NAME_SEEN) < 4096:
+            _SECRET_NAME_SEEN[key] = found
+    return found
+
+
 def redact(value: Any, secrets: frozenset[str] | set[str] = frozenset()) -> Any:
-    """A copy of `value` with every secret-named member and every known secret replaced."""
-    if isinstance(value, Mapping):
+    """A copy of `value` with every secret-named member and every known secret replaced.
+
+    Every record of a bulk run goes through here (two per target), so the common types are
+    tested by `type(...) is` before the abstract-class checks (issue 13: no slower)."""
+    kind = type(value)
+    if kind is str:
+        if secrets:
+            for secret in secrets:
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+        return value
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
         out = {}
+        seen = _SECRET_NAME_SEEN
         for key, item in value.items():
-            if isinstance(key, str) and _normalised(key) in _SECRET_NAMES and item is not None:
+            named = seen.get(key)  # the common case: a key already looked at
+            if named is None:
+                named = isinstance(key, str) and _secret_name(key)
+            if named and item is not None:
                 out[key] = REDACTED
+            elif item is None or type(item) in _SCALARS:
+                out[key] = item
             else:
                 out[key] = redact(item, secrets)
         return out
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [redact(item, secrets) for item in value]
-    if isinstance(value, str) and secrets:
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
+    if isinstance(value, str):  # a str subclass
+        return redact(str(value), secrets)
     return value
+
+
+# Values redact passes through untouched (no secret can hide in them).
+_SCALARS = frozenset({int, float, bool})
 
 
 def matches_target(record: Mapping[str, Any], wanted: str) -> bool:
