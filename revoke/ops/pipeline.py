@@ -181,11 +181,12 @@ class Pipeline:
         from revoke.core.timeparse import cutoff_datetime
         from revoke.ops.readback import read_back, read_back_status
 
-        ours = cutoff_datetime(result.cutoff)
+        ours = None  # read only when a read-back found another document (imports the evaluator)
         for row in result.targets:
             found = (row.verification or {}).get("read_back") or {}
             if row.status != STATUS_APPLIED or found.get("status") != "mismatch":
                 continue
+            ours = ours or cutoff_datetime(result.cutoff)
             theirs = existing_cutoff(found.get("found"))
             if theirs is None or cutoff_datetime(theirs) >= ours:
                 if theirs is not None:  # a later cutoff: somebody refreshed it; keep theirs
@@ -241,6 +242,8 @@ class Pipeline:
             verify=r.verify,
             guard=self._guard,
             on_phase=on_phase,
+            before_all=self.recorder.announce,
+            after_all=self.recorder.close_unstarted,
         )
         self._restore_lowered(result)
         if r.verify and result.stopped is None:  # stopped by a signal: report, don't poll

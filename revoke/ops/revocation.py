@@ -225,6 +225,8 @@ def apply_run(
     guard: Callable[[TargetPlan], AbstractContextManager[TargetPlan]] | None = None,
     stop: RunStop | None = None,
     on_phase: Callable[[str, int | None], None] | None = None,
+    before_all: Callable[[list[TargetPlan]], None] | None = None,
+    after_all: Callable[[], None] | None = None,
 ) -> RunResult:
     """Write every planned row, then read it back (verification layer 1).
 
@@ -235,9 +237,13 @@ def apply_run(
     stops the run the same way (exit 2 when nothing was changed, else 4); one that
     cannot take an outcome leaves a line in `unjournalled` (exit 4).
 
-    `before_apply(row)` runs first (evidence capture, containment steps); a RevokeError
-    from it fails the row. `after_apply(row)` runs once for every row attempted, applied,
-    failed or interrupted (the journal records whatever changed).
+    `before_all(rows)` runs once, before the first write, with every row to be written
+    (the recorder journals all their intents in one write); a JournalError from it fails
+    every row before any write (exit 2). `before_apply(row)` runs first for each row
+    (evidence capture, containment steps); a RevokeError from it fails the row.
+    `after_apply(row)` runs once for every row attempted, applied, failed or interrupted
+    (the journal records whatever changed). `after_all()` runs once when no write is left
+    in flight (the recorder closes the intents of rows never started).
 
     The read-back alone never makes a row `verified`: only revoke.ops.verify.verify_run, with
     the other two layers, may say so. Until it runs a row is `unverified`; with
@@ -304,7 +310,13 @@ def apply_run(
         return row
 
     with stop_on_signals(stop):
-        result.targets = map_bounded(apply_one, result.targets, max_workers, on_done)
+        if before_all is not None:
+            _announce(before_all, result, stop)
+        try:
+            result.targets = map_bounded(apply_one, result.targets, max_workers, on_done)
+        finally:
+            if after_all is not None:
+                after_all()
         result.stopped, result.stop_signal = stop.reason, stop.signum
         if bulk:
             pending = [
@@ -318,6 +330,31 @@ def apply_run(
             for row in pending:
                 row.verification["status"] = read_back_status(row.verification["read_back"], verify)
     return result
+
+
+def _announce(
+    before_all: Callable[[list[TargetPlan]], None], result: RunResult, stop: RunStop
+) -> None:
+    """The rows to be written, to `before_all` (their intents, in one write) before any
+    write; when the journal refuses them, no row is written and each says why."""
+    from revoke.state.journal import JournalError
+
+    rows = [
+        row
+        for row in result.targets
+        if row.status == STATUS_PLANNED and row.policy_document is not None
+    ]
+    if not rows:
+        return
+    try:
+        before_all(rows)
+    except JournalError as err:
+        result.journal_failed = True
+        stop.set(f"the journal failed: {err.message}")
+        for row in rows:
+            row.status = STATUS_FAILED
+            row.error = f"{err.message}; nothing was written for it"
+            row.error_code = "JournalFailed"
 
 
 def put_planned(gateway: IamGateway, row: TargetPlan) -> None:

@@ -58,6 +58,27 @@ def test_the_earlier_run_plans_again_and_keeps_the_later_cutoff(iam: Any, tmp_pa
     assert any("another revoke run wrote" in w for w in row.warnings)
     changes = [r for r in Journal(journal).records() if r["action"] == "revoke"]
     assert [r["cutoff"] for r in changes] == [LATE]  # the earlier run changed nothing
+    # Its announced intent is closed, not left for `journal reconcile` to find.
+    assert Journal(journal).dangling_intents() == [] and Journal(journal).verify() == []
+
+
+def test_a_row_planned_again_under_its_lock_writes_a_fresh_intent(iam: Any, tmp_path: Path) -> None:
+    journal = tmp_path / "journal.jsonl"
+    late = pipeline(journal, ["u0"], LATE)
+    early = pipeline(journal, ["u0"], EARLY)
+    late_plan, early_plan = late.plan(), early.plan()  # both saw "no policy"
+    early.apply(early_plan)
+    late.apply(late_plan)  # planned against "no policy"; EARLY is in force now
+
+    assert in_force(iam, "u0") == LATE
+    records = Journal(journal).scan().records  # with the write-ahead bookkeeping
+    (outcome,) = [r for r in records if r["action"] == "revoke" and r["cutoff"] == LATE]
+    (intent,) = [r for r in records if r["hash"] == outcome["intent"]]
+    # The intent the write went out under says what was replaced: EARLY, not "no policy".
+    assert existing_cutoff(intent["before"]) == EARLY == existing_cutoff(outcome["before"])
+    closed = [r for r in records if r["action"] == "close" and r["cutoff"] == LATE]
+    assert len(closed) == 1  # the one announced before the fresh plan
+    assert Journal(journal).dangling_intents() == [] and Journal(journal).verify() == []
 
 
 def test_ten_racing_pairs_never_end_earlier(iam: Any, tmp_path: Path) -> None:

@@ -96,25 +96,57 @@ def test_every_write_has_its_intent_on_disk_first(
     assert journalled(path) == set(names)
 
 
+def test_the_runs_intents_are_on_disk_in_one_write_before_its_first_aws_write(
+    iam: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = users(iam, 8)
+    path = tmp_path / "journal.jsonl"
+    from revoke.aws.iam import IamGateway
+
+    real_put, real_many = IamGateway.put_inline, Journal.append_many
+    at_first_put: list[set[str]] = []
+    writes: list[int] = []
+
+    def put_inline(self: Any, kind: str, name: str, *args: Any) -> None:
+        if not at_first_put:
+            at_first_put.append({r["target"]["name"] for r in Journal(path).dangling_intents()})
+        real_put(self, kind, name, *args)
+
+    def append_many(self: Journal, records: Any) -> Any:
+        writes.append(len(records))
+        return real_many(self, records)
+
+    monkeypatch.setattr(IamGateway, "put_inline", put_inline)
+    monkeypatch.setattr(Journal, "append_many", append_many)
+    result = revoke(path, *names, "--before", CUTOFF, "--no-verify", "--max-workers", "4")
+    assert result.exit_code == 0, result.stderr
+    assert at_first_put == [set(names)]  # every target's intent, before any write
+    assert writes[0] == len(names)  # in one write (one fsync), not one per target
+    assert Journal(path).dangling_intents() == [] and journalled(path) == set(names)
+
+
 def test_a_journal_that_refuses_the_intent_stops_before_the_write(
     iam: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     names = users(iam, 4)
     path = tmp_path / "journal.jsonl"
-    real_append = Journal.append
+    real_append_many = Journal.append_many
 
-    def append(self: Journal, record: Any) -> Any:
-        if record.get("action") == "intent":
+    def append_many(self: Journal, records: Any) -> Any:
+        if any(record.get("action") == "intent" for record in records):
             raise JournalError(f"cannot write the journal {self.path}: No space left on device")
-        return real_append(self, record)
+        return real_append_many(self, records)
 
-    monkeypatch.setattr(Journal, "append", append)
+    monkeypatch.setattr(Journal, "append_many", append_many)  # Journal.append calls it
     result = revoke(path, *names, "--before", CUTOFF, "--no-verify", "--max-workers", "1")
     assert result.exit_code == 2, result.stderr  # nothing was changed
     assert in_force(iam, names) == set()
     out = json_out(result)  # the JSON is still printed
-    assert [t["status"] for t in out["targets"]] == ["failed", "planned", "planned", "planned"]
-    assert out["targets"][0]["error_code"] == "JournalFailed"
+    # The run's intents go to disk in one write before its first AWS write (issue 13: no
+    # slower than before the write-ahead journal); refused, no target is written.
+    assert [t["status"] for t in out["targets"]] == ["failed"] * 4
+    assert {t["error_code"] for t in out["targets"]} == {"JournalFailed"}
+    assert all("No space left on device" in t["error"] for t in out["targets"])
     assert "Traceback" not in result.stderr
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from revoke.core.plan import AccessKey, PrincipalState
+from revoke.core.plan import AccessKey, PrincipalState, TargetPlan
 from revoke.ops.containment.options import ContainmentOptions
 from revoke.state.journal import Journal
 
@@ -52,6 +52,8 @@ class RecorderBase:
         self._last_used_read: set[str] = set()
         self._evidence: dict[tuple[str, str], dict[str, Any]] = {}
         self._intents: dict[tuple[str, str], str] = {}
+        # Rows whose intent the run announced before its first write (JournalRecords).
+        self._announced: dict[tuple[str, str], TargetPlan] = {}
         self._listed: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
 

@@ -53,13 +53,13 @@ class JournalRecords(RecorderBase):
             "managed_policy_arn": row.managed_policy_arn,
         }
 
-    def _write_intent(self, row: TargetPlan) -> None:
-        """What is about to be written for this target, on disk before the first write."""
+    def _intent(self, row: TargetPlan) -> dict[str, Any]:
+        """What is about to be written for this target."""
         writes: list[dict[str, Any]] = []
         if not _same(row.previous_document, row.policy_document):
             writes.append({"action": PUT_POLICY, **self._policy(row)})
         writes += [dict(s) for s in row.containment if s.get("result") == PLANNED]
-        record = {
+        return {
             "action": INTENT,
             "actor": self.actor.get("arn"),
             "account": row.account or self.actor.get("account"),
@@ -72,9 +72,50 @@ class JournalRecords(RecorderBase):
             "writes": writes,
             **writer_identity(),
         }
-        written = self.journal.append(record)
+
+    def announce(self, rows: list[TargetPlan]) -> None:
+        """Every planned target's intent, in one write and one fsync before the run's first
+        AWS write (a target's own intent then costs its worker nothing). JournalError: none
+        is on disk, and nothing may be written."""
+        written = self.journal.append_many([self._intent(row) for row in rows])
         with self._lock:
-            self._intents[self._key(row.kind, row.name)] = written["hash"]
+            for row, body in zip(rows, written, strict=True):
+                key = self._key(row.kind, row.name)
+                self._intents[key] = body["hash"]
+                self._announced[key] = row
+
+    def _write_intent(self, row: TargetPlan) -> None:
+        """The target's intent on disk before its first write: announced already, or (the
+        row planned again under its lock, or not announced) written now; an announced
+        intent the row no longer matches is closed once the new one is on disk."""
+        key = self._key(row.kind, row.name)
+        with self._lock:
+            announced = self._announced.pop(key, None)
+        if announced is row:
+            return
+        written = self.journal.append(self._intent(row))
+        with self._lock:
+            replaced = self._intents.get(key) if announced is not None else None
+            self._intents[key] = written["hash"]
+        if announced is not None and replaced is not None:
+            self._close(announced, replaced)
+
+    def close_unstarted(self) -> None:
+        """Close the announced intents of targets never started (the run stopped, or a fresh
+        plan under the lock left nothing to write): nothing was done for them."""
+        with self._lock:
+            left = [
+                (row, self._intents.pop(key))
+                for key, row in self._announced.items()
+                if key in self._intents
+            ]
+            self._announced.clear()
+        if not left:
+            return
+        try:
+            self.journal.append_many([self._close_record(row, intent) for row, intent in left])
+        except JournalError:
+            pass  # nothing is in force for them: a dangling intent is reconciled to the same
 
     def after_apply(self, row: TargetPlan) -> None:
         """One record if this target changed at all; nothing for a target left as it was."""
@@ -140,21 +181,22 @@ class JournalRecords(RecorderBase):
         with self._lock:
             self.written[self._key(row.kind, row.name)] = kept  # what record_verification needs
 
+    def _close_record(self, row: TargetPlan, intent: str) -> dict[str, Any]:
+        return {
+            "action": CLOSE,
+            "actor": self.actor.get("arn"),
+            "account": row.account or self.actor.get("account"),
+            "target": self._target(row),
+            "cutoff": self.cutoff,
+            "intent": intent,
+            "status": "not_applied",
+            "error": row.error or row.reason,
+        }
+
     def _close(self, row: TargetPlan, intent: str) -> None:
         """Nothing was done for the target: its intent is closed, not left dangling."""
         try:
-            self.journal.append(
-                {
-                    "action": CLOSE,
-                    "actor": self.actor.get("arn"),
-                    "account": row.account or self.actor.get("account"),
-                    "target": self._target(row),
-                    "cutoff": self.cutoff,
-                    "intent": intent,
-                    "status": "not_applied",
-                    "error": row.error,
-                }
-            )
+            self.journal.append(self._close_record(row, intent))
         except JournalError:
             pass  # nothing is in force: a dangling intent is reconciled to the same
 
