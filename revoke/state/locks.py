@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,7 @@ LOCKS_DIR = "locks"
 # How long a run waits for another run's write to the same principal: one write, its
 # read-back and a restore take seconds, even throttled.
 DEFAULT_WAIT = 120.0
+_UMASK = threading.Lock()
 
 
 class Held:
@@ -46,9 +48,8 @@ class Held:
 
     def bump(self) -> None:
         self.generation += 1
-        data = str(self.generation).encode()
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, data, 0)
+        # Fixed width: one pwrite replaces any earlier number whole (no truncate first).
+        os.pwrite(self._fd, b"%020d" % self.generation, 0)
 
 
 def _read_generation(fd: int) -> int:
@@ -67,29 +68,52 @@ class PrincipalLocks:
         self.folder = state_dir / LOCKS_DIR
         self.wait = wait
         self._poll = poll
+        # A bulk run asks for each principal's path twice (the plan's generation, the
+        # write's lock) and opens hundreds: the paths are kept, the folder made once.
+        self._paths: dict[tuple[str | None, str, str], str] = {}
+        self._folder_made = False
 
     def path_for(self, account: str | None, kind: str, name: str) -> Path:
-        # IAM names are case-insensitive; hashing keeps any name a valid file name.
-        key = f"{account or '-'}:{kind}:{name.lower()}".encode()
-        return self.folder / f"{kind}-{hashlib.sha256(key).hexdigest()[:32]}.lock"
+        return Path(self._path(account, kind, name))
 
-    def _open(self, path: Path) -> int:
-        old = os.umask(0o077)
+    def _path(self, account: str | None, kind: str, name: str) -> str:
+        found = self._paths.get((account, kind, name))
+        if found is None:
+            # IAM names are case-insensitive; hashing keeps any name a valid file name.
+            key = f"{account or '-'}:{kind}:{name.lower()}".encode()
+            found = os.path.join(self.folder, f"{kind}-{hashlib.sha256(key).hexdigest()[:32]}.lock")
+            self._paths[(account, kind, name)] = found
+        return found
+
+    def _open(self, path: str) -> int:
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self._folder_made:
+                self._make_folder()
+            # 0600 less the umask: never more than private. (The umask is not touched here:
+            # it is the process's, not the thread's, and a bulk run opens hundreds of these
+            # from its threads; each syscall is a GIL hand-over under contention.)
             return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         except OSError as err:
             raise BadInput(
                 f"cannot open the lock file {path}: {err.strerror}",
                 hint="the journal's folder must be writable (--journal PATH)",
             ) from None
-        finally:
-            os.umask(old)
+
+    def _make_folder(self) -> None:
+        """The 0700 folder (and any missing parent) once per run, under the umask 077: one
+        lock, because os.umask is the process's and threads must not see it half set."""
+        with _UMASK:
+            old = os.umask(0o077)
+            try:
+                self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            finally:
+                os.umask(old)
+            self._folder_made = True
 
     def generation(self, account: str | None, kind: str, name: str) -> int:
         """The principal's generation now, read without the lock (0: never written here)."""
         try:
-            fd = os.open(self.path_for(account, kind, name), os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(self._path(account, kind, name), os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             return 0
         try:
@@ -103,8 +127,7 @@ class PrincipalLocks:
         import fcntl
         import time
 
-        path = self.path_for(account, kind, name)
-        fd = self._open(path)
+        fd = self._open(self._path(account, kind, name))
         try:
             waited = 0.0
             step = 0.05
