@@ -80,6 +80,8 @@ def remember_secrets(parsed: Any, depth: int = 0) -> None:
         return
     if isinstance(parsed, dict):
         for key, value in parsed.items():
+            if key == "ResponseMetadata":  # botocore's: request ID, HTTP headers, retries
+                continue
             if key in _SECRET_FIELDS and isinstance(value, str):
                 scrub.remember(value)
             elif isinstance(value, dict | list):

@@ -70,6 +70,7 @@ from revoke.aws.requestlog import (
     _note_request,
     _redacted_url,
     log_requests,
+    logging_requests,
 )
 from revoke.core import scrub
 from revoke.errors import NoCredentials
@@ -302,8 +303,9 @@ class AwsSession:
                 events.register_first("before-send", self._before_send)
                 events.register("before-parse", check_answer)
                 events.register("after-call", _remember_answer)
-                events.register("request-created", _note_request)
-                events.register("response-received", _log_response)
+                if logging_requests():  # --debug is set before the first client
+                    events.register("request-created", _note_request)
+                    events.register("response-received", _log_response)
                 if service == "iam":
                     self.iam_limiter.attach(found)
                 self._clients[key] = found
