@@ -96,32 +96,41 @@ def test_every_write_has_its_intent_on_disk_first(
     assert journalled(path) == set(names)
 
 
-def test_the_runs_intents_are_on_disk_in_one_write_before_its_first_aws_write(
-    iam: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("count", "chunk"), [(8, None), (10, 4)])
+def test_intents_go_to_disk_in_chunks_each_before_any_write_of_its_targets(
+    iam: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, count: int, chunk: int | None
 ) -> None:
-    names = users(iam, 8)
+    names = users(iam, count)
     path = tmp_path / "journal.jsonl"
     from revoke.aws.iam import IamGateway
+    from revoke.ops.containment import records
 
+    if chunk is not None:
+        monkeypatch.setattr(records, "ANNOUNCE_CHUNK", chunk)
     real_put, real_many = IamGateway.put_inline, Journal.append_many
-    at_first_put: list[set[str]] = []
-    writes: list[int] = []
+    on_disk_at_put: dict[str, set[str]] = {}  # in the order of the writes
+    intent_writes: list[list[str]] = []
 
     def put_inline(self: Any, kind: str, name: str, *args: Any) -> None:
-        if not at_first_put:
-            at_first_put.append({r["target"]["name"] for r in Journal(path).dangling_intents()})
+        on_disk_at_put[name] = {r["target"]["name"] for r in Journal(path).dangling_intents()}
         real_put(self, kind, name, *args)
 
-    def append_many(self: Journal, records: Any) -> Any:
-        writes.append(len(records))
-        return real_many(self, records)
+    def append_many(self: Journal, batch: Any) -> Any:
+        if all(r.get("action") == "intent" for r in batch):
+            intent_writes.append([r["target"]["name"] for r in batch])
+        return real_many(self, batch)
 
     monkeypatch.setattr(IamGateway, "put_inline", put_inline)
     monkeypatch.setattr(Journal, "append_many", append_many)
     result = revoke(path, *names, "--before", CUTOFF, "--no-verify", "--max-workers", "4")
     assert result.exit_code == 0, result.stderr
-    assert at_first_put == [set(names)]  # every target's intent, before any write
-    assert writes[0] == len(names)  # in one write (one fsync), not one per target
+    assert all(name in on_disk_at_put[name] for name in names)  # each write after its intent
+    size = chunk or count
+    # One journal write per chunk of targets, in plan order, not one per target.
+    assert intent_writes == [names[i : i + size] for i in range(0, count, size)]
+    if chunk is None:
+        first = next(iter(on_disk_at_put.values()))
+        assert first == set(names)  # all of them before the first write
     assert Journal(path).dangling_intents() == [] and journalled(path) == set(names)
 
 

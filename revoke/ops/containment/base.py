@@ -54,6 +54,10 @@ class RecorderBase:
         self._intents: dict[tuple[str, str], str] = {}
         # Rows whose intent the run announced before its first write (JournalRecords).
         self._announced: dict[tuple[str, str], TargetPlan] = {}
+        self._to_announce: list[TargetPlan] = []
+        self._announce_at = 0  # the announce list's rows before this are on disk
+        self._announce_index: dict[tuple[str, str], int] = {}
+        self._announce_lock = threading.Lock()
         self._listed: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
 

@@ -31,6 +31,11 @@ from revoke.state.journal import (
     writer_identity,
 )
 
+# Intents per journal write when a run announces its targets: small enough that the
+# first write costs the run's start a few milliseconds, large enough that one fsync
+# covers the next targets of every worker.
+ANNOUNCE_CHUNK = 64
+
 
 class VerifiedRun(Protocol):
     """What record_verification reads of a run (revoke.ops.revocation.RunResult)."""
@@ -74,21 +79,41 @@ class JournalRecords(RecorderBase):
         }
 
     def announce(self, rows: list[TargetPlan]) -> None:
-        """Every planned target's intent, in one write and one fsync before the run's first
-        AWS write (a target's own intent then costs its worker nothing). JournalError: none
-        is on disk, and nothing may be written."""
-        written = self.journal.append_many([self._intent(row) for row in rows])
-        with self._lock:
-            for row, body in zip(rows, written, strict=True):
-                key = self._key(row.kind, row.name)
-                self._intents[key] = body["hash"]
-                self._announced[key] = row
+        """The run's planned targets, whose intents go to disk ahead of their writes in
+        chunks of ANNOUNCE_CHUNK, one write and one fsync each: the first now (before the
+        run's first AWS write), the next when a worker reaches a target not yet announced
+        (while the other workers wait on the network, not on the journal). JournalError:
+        the first chunk is not on disk, and nothing may be written."""
+        with self._announce_lock:
+            self._to_announce = list(rows)
+            self._announce_at = 0
+            self._announce_index = {
+                self._key(row.kind, row.name): i for i, row in enumerate(self._to_announce)
+            }
+            self._announce_up_to(min(ANNOUNCE_CHUNK, len(self._to_announce)))
+
+    def _announce_up_to(self, end: int) -> None:
+        """Write the intents of the announce list up to `end` (under _announce_lock)."""
+        while self._announce_at < end:
+            chunk = self._to_announce[self._announce_at : self._announce_at + ANNOUNCE_CHUNK]
+            written = self.journal.append_many([self._intent(row) for row in chunk])
+            with self._lock:
+                for row, body in zip(chunk, written, strict=True):
+                    key = self._key(row.kind, row.name)
+                    self._intents[key] = body["hash"]
+                    self._announced[key] = row
+            self._announce_at += len(chunk)
 
     def _write_intent(self, row: TargetPlan) -> None:
-        """The target's intent on disk before its first write: announced already, or (the
-        row planned again under its lock, or not announced) written now; an announced
-        intent the row no longer matches is closed once the new one is on disk."""
+        """The target's intent on disk before its first write: announced (now, with its
+        chunk, if not yet), or (the row planned again under its lock, or never announced)
+        written now; an announced intent the row no longer matches is closed once the
+        new one is on disk."""
         key = self._key(row.kind, row.name)
+        index = self._announce_index.get(key)
+        if index is not None and index >= self._announce_at:
+            with self._announce_lock:  # JournalError: this chunk is not on disk
+                self._announce_up_to(index + 1)
         with self._lock:
             announced = self._announced.pop(key, None)
         if announced is row:
