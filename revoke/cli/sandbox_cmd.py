@@ -39,6 +39,19 @@ def _check_options(port: int, latency_ms: int, throttle_rate: float) -> None:
         )
 
 
+# The sandbox refuses AssumeRole to the account root as AWS does, so a rehearsal that
+# assumes roles (--accounts, --all-accounts, a member account) needs an IAM user's key.
+ROLE_NOTE = (
+    "# AWS refuses AssumeRole to the account root, and so does the sandbox: to assume roles",
+    "# (revoke ... --accounts / --all-accounts) export an IAM user's key instead, e.g.",
+    "#   aws iam create-user --user-name admin",
+    "#   aws iam attach-user-policy --user-name admin \\",
+    "#       --policy-arn arn:aws:iam::aws:policy/AdministratorAccess",
+    "#   aws iam create-access-key --user-name admin",
+    "# (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html)",
+)
+
+
 def _banner(sandbox: Any) -> str:
     creds = sandbox.root_credentials
     lines = [
@@ -49,6 +62,7 @@ def _banner(sandbox: Any) -> str:
         f"export AWS_ACCESS_KEY_ID={shlex.quote(creds['aws_access_key_id'])}",
         f"export AWS_SECRET_ACCESS_KEY={shlex.quote(creds['aws_secret_access_key'])}",
         "export AWS_DEFAULT_REGION=us-east-1",
+        *ROLE_NOTE,
         "unset AWS_SESSION_TOKEN AWS_PROFILE",
     ]
     return "\n".join(lines)

@@ -60,7 +60,9 @@ from revoke.sandbox.iam import (
 )
 from revoke.sandbox.paging import paginate
 from revoke.sandbox.principals import (
+    AWS_MANAGED_PREFIX,
     Principal,
+    ensure_aws_managed_policy,
     find_user_key,
     install_admin_policy,
     root_principal,
@@ -264,6 +266,11 @@ class FidelityLayer:
             return self.service_credentials.answer(operation, req.params, caller, self.clock.now())
         if service == "signin":  # moto has no AWS Sign-In
             return self.signin.answer(req.path, req.body, principal, self.clock.now())
+        if service == "iam":  # AWS managed policies exist in every account: load the named one
+            account = principal.account_id if principal else self.account_id
+            for param in ("PolicyArn", "PermissionsBoundary"):
+                if req.params.get(param, "").startswith(AWS_MANAGED_PREFIX):
+                    ensure_aws_managed_policy(account, req.params[param])
         if service == "iam" and operation in USER_BOUNDARY_OPS:  # moto has none for users
             account = principal.account_id if principal else self.account_id
             return user_boundary(operation, req.params, account)

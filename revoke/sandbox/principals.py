@@ -293,17 +293,49 @@ def seed_admin_user(account_id: str, user_name: str) -> tuple[str, str]:
 
 
 def _attach_administrator_access(backend: Any, account_id: str, entity: Any) -> None:
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    policy = ensure_aws_managed_policy(account_id, f"{AWS_MANAGED_PREFIX}AdministratorAccess")
+    if policy is not None and policy.arn not in entity.managed_policies:
+        policy.attach_to(entity)
+
+
+AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
+
+
+def ensure_aws_managed_policy(account_id: str, arn: str) -> Any:
+    """The AWS managed policy `arn` in the account's moto state, loaded on first use (None
+    if AWS has no policy of that name, as far as moto's copy of the list knows).
+
+    AWS managed policies exist in every account ("AWS managed policies are ... created
+    and administered by AWS", available to attach in any account: IAM User Guide,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html).
+    moto loads all of them only when MOTO_IAM_LOAD_MANAGED_POLICIES is set, about a
+    thousand documents per account; the sandbox loads the one a request names.
+    """
+    if not arn.startswith(AWS_MANAGED_PREFIX):
+        return None
+    backend = iam_backend(account_id)
+    policy = backend.managed_policies.get(arn)
+    if policy is not None:
+        return policy
+    name = arn.rsplit("/", 1)[-1]
+    data = _aws_managed_policies().get(name)
+    if data is None or f"{AWS_MANAGED_PREFIX}{data.get('Path', '/').lstrip('/')}{name}" != arn:
+        return None
     from moto.iam.models import AWSManagedPolicy
 
-    arn = "arn:aws:iam::aws:policy/AdministratorAccess"
-    policy = backend.managed_policies.get(arn)
-    if policy is None:
-        data = json.loads(aws_managed_policies_data)["AdministratorAccess"]
-        policy = AWSManagedPolicy.from_data("AdministratorAccess", account_id, "us-east-1", data)
-        backend.managed_policies[policy.arn] = policy
-    if policy.arn not in entity.managed_policies:
-        policy.attach_to(entity)
+    policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", data)
+    return backend.managed_policies.setdefault(policy.arn, policy)
+
+
+_MANAGED: dict[str, Any] = {}
+
+
+def _aws_managed_policies() -> dict[str, Any]:
+    if not _MANAGED:
+        from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+        _MANAGED.update(json.loads(aws_managed_policies_data))
+    return _MANAGED
 
 
 # --- permissions boundaries and session policies (authorize.py) ---------------------------

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from typing import Any
 
 import boto3
 import pytest
@@ -59,3 +60,44 @@ def test_serve_prints_the_environment_and_stops_on_ctrl_c() -> None:
         _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr
     assert "sandbox: stopped" in stderr
+
+
+def test_the_banner_says_how_to_assume_roles_and_its_recipe_works(sandbox: Any) -> None:
+    import json
+
+    from botocore.exceptions import ClientError
+
+    from revoke.cli.sandbox_cmd import _banner
+
+    banner = _banner(sandbox).splitlines()
+    assert all(line.startswith(("#", "export ", "unset ")) for line in banner)  # pasteable
+    assert any("refuses AssumeRole to the account root" in line for line in banner)
+    root_iam = sandbox.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{sandbox.account_id}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = root_iam.create_role(RoleName="ops", AssumeRolePolicyDocument=json.dumps(trust))
+    arn = role["Role"]["Arn"]
+    with pytest.raises(ClientError) as refused:  # the exported root key
+        sandbox.client("sts").assume_role(RoleArn=arn, RoleSessionName="rehearsal")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # The banner's recipe, step by step, then the user's key assumes the role.
+    root_iam.create_user(UserName="admin")
+    root_iam.attach_user_policy(
+        UserName="admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    )
+    key = root_iam.create_access_key(UserName="admin")["AccessKey"]
+    sts = sandbox.client(
+        "sts",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+    assumed = sts.assume_role(RoleArn=arn, RoleSessionName="rehearsal")
+    assert assumed["AssumedRoleUser"]["Arn"].endswith(":assumed-role/ops/rehearsal")
