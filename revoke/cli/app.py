@@ -9,7 +9,6 @@ revoke.cli.boundary; their names stay importable from here.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -38,10 +37,12 @@ from revoke.cli.global_options import (
     check_endpoint_url,
     choose_output,
 )
+from revoke.cli.lazy import LazyRevokeGroup
 from revoke.errors import BadInput, ExitCode
 
 __all__ = [
     "BROKEN_PIPE_EXIT",
+    "COMMANDS",
     "COMMAND_MODULES",
     "MAX_TIMEOUT",
     "UNSUPPORTED_OUTPUTS",
@@ -67,7 +68,7 @@ __all__ = [
     "stdin_is_terminal",
 ]
 
-# Command modules, in the order their commands appear in `revoke --help`.
+# Command modules, in the order they were registered (every command: COMMANDS).
 COMMAND_MODULES = [
     "revoke.cli.revoke_cmd",
     "revoke.cli.verify_cmd",
@@ -83,18 +84,106 @@ COMMAND_MODULES = [
     "revoke.cli.respond_cmd",
     "revoke.cli.completion_cmd",
 ]
+_LIFT = ("revoke.cli.lift_cmd", "revoke.cli.org_cmd")  # org_cmd adds `lift org`
+# Each command, in `revoke --help` order, and the modules whose register(app) make it:
+# only those are imported and built when it runs (revoke.cli.lazy). A test checks this
+# against registering every module (tests/cli/test_lazy_commands.py).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "user": ("revoke.cli.revoke_cmd",),
+    "role": ("revoke.cli.revoke_cmd",),
+    "verify": ("revoke.cli.verify_cmd",),
+    "status": ("revoke.cli.verify_cmd",),
+    "residual": ("revoke.cli.residual_cmd",),
+    "trace": ("revoke.cli.trace_cmd",),
+    "gc": _LIFT,
+    "org": _LIFT,
+    "key": ("revoke.cli.key_cmd",),
+    "demo": ("revoke.cli.demo_cmd",),
+    "respond": ("revoke.cli.respond_cmd",),
+    "approve": ("revoke.cli.respond_cmd",),
+    "completion": ("revoke.cli.completion_cmd",),
+    "lift": _LIFT,
+    "token": ("revoke.cli.token_cmd",),
+    "journal": ("revoke.cli.journal_cmd",),
+    "sandbox": ("revoke.cli.sandbox_cmd",),
+}
+# The root's Typer settings its commands are built with (plain help text, no completion).
+TYPER_SETTINGS: dict[str, Any] = {
+    "pretty_exceptions_show_locals": False,
+    "pretty_exceptions_enable": False,
+    "add_completion": False,
+    "rich_markup_mode": None,
+}
+LazyRevokeGroup.commands_table = COMMANDS
+LazyRevokeGroup.unit_settings = TYPER_SETTINGS
+# What `revoke --help` says of each command: the first sentence of its help (a test
+# checks them against the built commands), so listing them builds none (revoke.cli.lazy).
+COMMAND_HELP: dict[str, str] = {
+    "user": "Deny every session of the user(s) issued before --before, then verify it.",
+    "role": "Deny every session of the role(s) issued before --before, then verify it.",
+    "verify": (
+        "Prove the revocation in force on a user or role, in three layers: read-back of the "
+        "policy, its logic (evaluator, and the IAM policy simulator where the endpoint has it),"
+        " and enforcement (with --probe-profile: a harmless call, polled until AWS denies it)."
+    ),
+    "status": (
+        "The revocation policies in force and their cutoffs: of one principal, or of every user"
+        " and role in the account (or, with --all-accounts, in the organization)."
+    ),
+    "residual": (
+        "Every way a principal can still get in, read-only: access keys, console password, "
+        "sessions before the cutoff, service-specific credentials (CodeCommit, Keyspaces, "
+        "Bedrock API keys), SSH public keys, signing certificates, MFA devices enabled during "
+        "the incident, AWS Sign-In sessions; for a role, its trust policy and instance "
+        "profiles."
+    ),
+    "trace": (
+        "The tree of what a credential did, from CloudTrail, read-only: what matters for "
+        "containment."
+    ),
+    "gc": (
+        "Remove revocation policies that can no longer deny anything: every token issued before"
+        " their cutoff has expired (36 h for users, 12 h for roles, plus --margin)."
+    ),
+    "org": "Deny sessions issued before --before in every account of the organization (an SCP).",
+    "key": (
+        "Contain the owner of a leaked access key ID: deactivate the key (AKIA), deny the "
+        "owner's sessions issued before the cutoff, verify, journal."
+    ),
+    "demo": (
+        "The whole incident in a local sandbox: a user's key, a session token, revoke user with"
+        " its three checks, the old token refused, a new one and the key still working, the "
+        "journal entry (--scenario pivot: revoke key --follow)."
+    ),
+    "respond": (
+        "Contain what one security event calls for: a GuardDuty or Security Hub (ASFF) finding "
+        "naming an access key, the AWS Health event AWS_RISK_CREDENTIALS_EXPOSED, a CloudTrail "
+        "event attaching AWSCompromisedKeyQuarantine*, or a TruffleHog JSON line; bare or in "
+        "its EventBridge envelope."
+    ),
+    "approve": "Carry out a response `revoke respond --mode approve` journalled as pending.",
+    "completion": (
+        'Print the shell completion script: eval "$(revoke completion bash)" (zsh: the same; '
+        "fish: revoke completion fish | source)."
+    ),
+    "lift": (
+        "Undo a revocation recorded in the journal: restore the previous document or remove "
+        "ours, reactivate the keys it deactivated."
+    ),
+    "token": "Issue a temporary credential (GetSessionToken), or inspect one you found.",
+    "journal": "The audit journal: every change, its evidence, and a hash chain to prove it.",
+    "sandbox": "A local AWS (moto + a fidelity layer) to rehearse and test revocation.",
+}
+LazyRevokeGroup.short_helps = COMMAND_HELP
 
 
 app = typer.Typer(
-    cls=RevokeGroup,
+    cls=LazyRevokeGroup,
     name="revoke",
     help="Revoke AWS temporary credentials issued before a cutoff, and prove it.",
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
+    **TYPER_SETTINGS,
 )
 
 
@@ -196,18 +285,6 @@ def _globals(
     )
 
 
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:  # not written yet: skip, do not hide real import errors
-                continue
-            raise
-        module.register(app)
-
-
-_register_commands()
 # Plain option values skip pydantic (~50 ms of every start): revoke.cli.fastparams.
 fastparams.install()
 

@@ -7,8 +7,8 @@ import typer
 from revoke.cli.context import get_globals
 from revoke.cli.render import write_json
 
-HELP = """Read-only. From CloudTrail, the tree of what a credential did that matters for
-containment: sessions it minted (AssumeRole, AssumeRoleWithSAML/WebIdentity,
+HELP = """The tree of what a credential did, from CloudTrail, read-only: what matters for
+containment. Sessions it minted (AssumeRole, AssumeRoleWithSAML/WebIdentity,
 GetFederationToken, GetSessionToken) and, recursively, what those sessions minted, in every
 account reached through the fan-out role; credentials and principals it created or changed
 (access keys, users, console passwords, service-specific credentials, SSH keys, MFA
