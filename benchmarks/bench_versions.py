@@ -7,8 +7,9 @@ OLD_REVOKE and NEW_REVOKE are `revoke` executables (e.g. a venv of an older chec
 with `git archive REV | tar -x -C DIR` and `pip install -e DIR`). Each run gets a fresh
 sandbox (served by NEW_REVOKE's `revoke sandbox serve`, so both meet the same double) with
 the same users, and runs `revoke user --from-file --before now --yes --no-verify`; the two
-alternate, and which goes first alternates, so drift of the machine falls on both. A
-script, not a test: it prints a table, the suite never times anything.
+alternate, and which goes first alternates, so drift of the machine falls on both. Both
+packages are byte-compiled first, as installed tools are. A script, not a test: it prints
+a table, the suite never times anything.
 """
 
 from __future__ import annotations
@@ -71,6 +72,21 @@ def one_run(revoke: str, sandbox_revoke: str, users: int, latency_ms: int) -> fl
         proc.wait()
 
 
+def compile_bytecode(revoke: str) -> None:
+    """Byte-compile the revoke package that `revoke` imports, as an installed tool has it
+    (as bench_startup.compile_bytecode does): with PYTHONDONTWRITEBYTECODE set, an
+    editable install that was never compiled recompiles its modules on every run."""
+    python = str(Path(revoke).with_name("python"))
+    where = subprocess.run(
+        [python, "-c", "import os, revoke; print(os.path.dirname(revoke.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tempfile.gettempdir(),  # not a checkout's revoke/ from the current folder
+    ).stdout.strip()
+    subprocess.run([python, "-m", "compileall", "-q", where], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old")
@@ -79,6 +95,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=4)
     args = parser.parse_args()
+    for revoke in (args.old, args.new):
+        compile_bytecode(revoke)
     walls: dict[str, list[float]] = {"old": [], "new": []}
     for n in range(args.repeat):
         order = [("old", args.old), ("new", args.new)]
