@@ -2,7 +2,8 @@
 
 1. read-back: IAM returns the document we wrote (readback.read_back, run by apply_run);
 2. logic: the evaluator over every identity policy of the principal (revoke.core.proof),
-   plus iam:SimulatePrincipalPolicy where the endpoint has it (fact 20);
+   plus iam:SimulatePrincipalPolicy where the endpoint has it (fact 20): in
+   revoke.ops.verify_logic, whose names are re-exported here;
 3. enforcement: with probe credentials (a session issued before the cutoff), a harmless call
    polled until AWS answers with an explicit deny, within a deadline (fact 18). AWS's answer
    does not name the policy that denied (fact 14), so when another policy also denies the
@@ -20,24 +21,14 @@ nothing more).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from revoke.core.plan import STATUS_APPLIED, TargetPlan
 from revoke.core.policy import POLICY_NAME, existing_cutoff, revocation_cutoff_of, statements_of
-from revoke.core.proof import (
-    CASE_AFTER,
-    DEFAULT_ACTION,
-    LOGIC_ERROR,
-    LOGIC_FAILED,
-    Case,
-    cases_for,
-    prove,
-    session_cases_for,
-)
-from revoke.core.timeparse import cutoff_datetime
-from revoke.errors import AwsFailure, BadInput, RevokeError
+from revoke.core.proof import CASE_AFTER, LOGIC_FAILED
+from revoke.errors import AwsFailure, BadInput
 from revoke.ops.probing import (
     CONFIRMED,
     DEFAULT_DEADLINE,
@@ -46,10 +37,13 @@ from revoke.ops.probing import (
     check_probe_issue_time,
     poll_probe,
 )
+from revoke.ops.verify_logic import SKIPPED, logic_layer, simulation_layer
+from revoke.ops.verify_logic import _ours as _ours
+from revoke.ops.verify_logic import our_labels as our_labels
+from revoke.ops.verify_logic import session_cases as session_cases
 
 if TYPE_CHECKING:
     from revoke.aws.iam import IamGateway
-    from revoke.aws.policies import PolicyReader
     from revoke.aws.probe import Probe
     from revoke.ops.context import RunContext
     from revoke.ops.revocation import RunResult
@@ -60,7 +54,7 @@ if TYPE_CHECKING:
 SIMULATION_MAX_TARGETS = 5
 LOGIC_WORKERS = 4
 
-VERIFIED, UNVERIFIED, FAILED, SKIPPED = "verified", "unverified", "failed", "skipped"
+VERIFIED, UNVERIFIED, FAILED = "verified", "unverified", "failed"
 NO_PROBE = "no probe credentials"
 
 
@@ -73,91 +67,6 @@ class VerifyOptions:
     say: Callable[[str], None] = lambda _message: None
     # One call per target whose layers are done (progress for people).
     on_done: Callable[[Any], None] | None = None
-
-
-# -- layer 2: evaluator and simulator -----------------------------------------------------
-
-
-def our_labels(row: TargetPlan) -> set[str]:
-    from revoke.aws.policies import inline_label, managed_label
-
-    if row.mechanism == "managed" and row.managed_policy_arn:
-        return {managed_label(row.managed_policy_arn)}
-    return {inline_label(row.policy_name)}
-
-
-def logic_layer(reader: PolicyReader, row: TargetPlan, cutoff: str) -> dict[str, Any]:
-    try:
-        policies = reader.identity_policies(row.kind, row.name)
-    except RevokeError as err:
-        return {"status": LOGIC_ERROR, "error": err.message, "cases": []}
-    return prove(policies, our_labels(row), cutoff, cases=session_cases(row)).to_json()
-
-
-def session_cases(row: TargetPlan) -> list[Case] | None:
-    """A session-scoped deny (revoke.core.sessiondeny) is proven on its own cases: the
-    session seen with the latest cutoff is denied before it, another session of the role
-    is not (revoke.core.proof.session_cases_for). None: the role-wide cases."""
-    from revoke.core.sessiondeny import denied_sessions, is_session_deny
-
-    if not is_session_deny(row.policy_document):
-        return None
-    found = denied_sessions(row.policy_document)
-    seen = found["userids"]
-    if not seen:
-        from revoke.core.proof import instance_cases_for
-
-        arns = found["instance_arns"]
-        arn = max(arns, key=lambda a: (cutoff_datetime(arns[a]), a))
-        return instance_cases_for(arns[arn], arn)
-    userid = max(seen, key=lambda u: (cutoff_datetime(seen[u]), u))
-    return session_cases_for(seen[userid], userid)
-
-
-def _ours(matched: Sequence[str], row: TargetPlan) -> bool:
-    names = {row.policy_name, POLICY_NAME}
-    if row.managed_policy_arn:
-        names.add(row.managed_policy_arn)
-    return any(m in names or m.rsplit("/", 1)[-1] in names for m in matched)
-
-
-def simulation_layer(reader: PolicyReader, row: TargetPlan, cutoff: str) -> dict[str, Any]:
-    """The policy simulator on the same three cases (fact 20). Its verdict on logic only:
-    it sees neither enforcement nor propagation."""
-    from revoke.aws.policies import SimulationUnavailable
-
-    if session_cases(row) is not None:
-        return {
-            "status": SKIPPED,
-            "reason": "a session-scoped deny's cases need aws:userid in the simulator's "
-            "context; the evaluator proved them",
-        }
-    try:
-        arn = reader.principal_arn(row.kind, row.name)
-        cases = []
-        for case in cases_for(cutoff):
-            found = reader.simulate(arn, DEFAULT_ACTION, case.token_issue_time)
-            denied = found.decision == "explicitDeny"
-            if case.expect_deny:
-                # AWS may name only one of several matching denies: any explicit deny
-                # shows the sessions before the cutoff are refused.
-                holds = denied
-            else:
-                holds = not (denied and (not found.matched or _ours(found.matched, row)))
-            cases.append({"case": case.name, "decision": found.decision, "holds": holds})
-    except SimulationUnavailable as err:
-        return {"status": "not available", "reason": err.reason}
-    except RevokeError as err:
-        return {"status": "not available", "reason": err.message}
-    if all(c["holds"] for c in cases):
-        return {"status": "ok", "cases": cases}
-    return {
-        "status": "mismatch",
-        "cases": cases,
-        "reason": "the simulator disagrees; IAM may not have propagated the change yet "
-        "(https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html"
-        "#troubleshoot_general_eventual-consistency): run revoke verify again in a minute",
-    }
 
 
 # -- combining the layers -----------------------------------------------------------------
