@@ -21,8 +21,9 @@ Sources (docs.aws.amazon.com/IAM/latest/UserGuide/...), cited where each rule is
 The modules, each importing only those above it: `errors` (the one error), `dates` (Date
 values as exact instants), `matching` (wildcards, policy variables, Action and Resource
 matchers), `families` (each condition operator family: how it reads and compares values),
-`operators` (operator names with their qualifiers, and conditions), `grammar` (documents and
-statements validated and compiled, cached by content), `decision` (the evaluation logic and
+`operators` (operator names with their qualifiers, and conditions), `policytypes` (what each
+policy type may hold: identity, boundary, session, SCP, RCP), `grammar` (documents and
+statements validated and compiled, cached by content and type), `decision` (the evaluation logic and
 the entry points), `request` (one request over every policy type of an account: RCPs and
 SCPs by level, identity policies, permissions boundary, session policy, in AWS's order).
 Readings of our own, where AWS documents no answer, are listed in the
