@@ -238,9 +238,10 @@ def apply_run(
     cannot take an outcome leaves a line in `unjournalled` (exit 4).
 
     `before_all(rows)` runs once, before the first write, with every row to be written
-    (the recorder journals all their intents in one write); a JournalError from it fails
-    every row before any write (exit 2). `before_apply(row)` runs first for each row
-    (evidence capture, containment steps); a RevokeError from it fails the row.
+    (the recorder journals their intents ahead, in chunks); a JournalError from it stops
+    the run before any write as a refused intent does (the first row fails, exit 2).
+    `before_apply(row)` runs first for each row (evidence capture, containment steps); a
+    RevokeError from it fails the row.
     `after_apply(row)` runs once for every row attempted, applied, failed or interrupted
     (the journal records whatever changed). `after_all()` runs once when no write is left
     in flight (the recorder closes the intents of rows never started).
@@ -349,12 +350,13 @@ def _announce(
     try:
         before_all(rows)
     except JournalError as err:
+        # As when one target's own intent is refused: that target fails, the run stops,
+        # and every other is "not started" (apply_one says so); nothing was written.
         result.journal_failed = True
         stop.set(f"the journal failed: {err.message}")
-        for row in rows:
-            row.status = STATUS_FAILED
-            row.error = f"{err.message}; nothing was written for it"
-            row.error_code = "JournalFailed"
+        rows[0].status = STATUS_FAILED
+        rows[0].error = err.message
+        rows[0].error_code = "JournalFailed"
 
 
 def put_planned(gateway: IamGateway, row: TargetPlan) -> None:

@@ -151,12 +151,36 @@ def test_a_journal_that_refuses_the_intent_stops_before_the_write(
     assert result.exit_code == 2, result.stderr  # nothing was changed
     assert in_force(iam, names) == set()
     out = json_out(result)  # the JSON is still printed
-    # The run's intents go to disk in one write before its first AWS write (issue 13: no
-    # slower than before the write-ahead journal); refused, no target is written.
-    assert [t["status"] for t in out["targets"]] == ["failed"] * 4
-    assert {t["error_code"] for t in out["targets"]} == {"JournalFailed"}
-    assert all("No space left on device" in t["error"] for t in out["targets"])
+    assert [t["status"] for t in out["targets"]] == ["failed", "planned", "planned", "planned"]
+    assert out["targets"][0]["error_code"] == "JournalFailed"
     assert "Traceback" not in result.stderr
+
+
+def test_a_journal_that_refuses_a_later_chunk_of_intents_stops_there_exit_4(
+    iam: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = users(iam, 10)
+    path = tmp_path / "journal.jsonl"
+    from revoke.ops.containment import records
+
+    monkeypatch.setattr(records, "ANNOUNCE_CHUNK", 4)
+    real_append_many = Journal.append_many
+    chunks: list[int] = []
+
+    def append_many(self: Journal, batch: Any) -> Any:
+        if all(r.get("action") == "intent" for r in batch):
+            chunks.append(len(batch))
+            if len(chunks) == 2:  # the disk fills up after the first four targets
+                raise JournalError(f"cannot write the journal {self.path}: No space left")
+        return real_append_many(self, batch)
+
+    monkeypatch.setattr(Journal, "append_many", append_many)
+    result = revoke(path, *names, "--before", CUTOFF, "--no-verify", "--max-workers", "1")
+    assert result.exit_code == 4, result.stderr  # some changed, the rest could not be
+    statuses = [t["status"] for t in json_out(result)["targets"]]
+    assert statuses == ["applied"] * 4 + ["failed"] + ["planned"] * 5
+    assert in_force(iam, names) == journalled(path) == set(names[:4])  # none unjournalled
+    assert Journal(path).dangling_intents() == [] and Journal(path).verify() == []
 
 
 def test_an_outcome_the_journal_cannot_take_is_named_exit_4_and_reconciled_later(
