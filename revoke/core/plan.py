@@ -135,6 +135,15 @@ class TargetPlan:
     def changes(self) -> bool:
         return self.status in (STATUS_PLANNED, STATUS_APPLIED)
 
+    @property
+    def document_in_force(self) -> bool:
+        """The document to write is there already (a row planned for containment alone)."""
+        return (
+            self.previous_document is not None
+            and self.policy_document is not None
+            and compact(self.previous_document) == compact(self.policy_document)
+        )
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "kind": self.kind,

@@ -25,7 +25,7 @@ from revoke.core.plan import (
     failed,
     plan_target,
 )
-from revoke.core.policy import POLICY_NAME, compact, render_revocation
+from revoke.core.policy import POLICY_NAME, render_revocation
 from revoke.errors import BadInput, ExitCode, NoCredentials, RevokeError
 from revoke.ops.pool import map_bounded
 from revoke.ops.readback import read_back, read_back_many, read_back_status
@@ -289,7 +289,7 @@ def apply_run(
                     stop.set(f"the journal failed: {err.message}")
                     row.error_code = "JournalFailed"
                     raise
-            if not _in_force(row):  # in force: containment only, the document is there
+            if not row.document_in_force:  # containment only, the document is there
                 put_planned(gateway, row)
             row.status = STATUS_APPLIED
         except RevokeError as err:
@@ -336,8 +336,9 @@ def apply_run(
 def _announce(
     before_all: Callable[[list[TargetPlan]], None], result: RunResult, stop: RunStop
 ) -> None:
-    """The rows to be written, to `before_all` (their intents, in one write) before any
-    write; when the journal refuses them, no row is written and each says why."""
+    """The rows to be written, to `before_all` (which journals their intents ahead) before
+    any write; when the journal refuses, nothing is written: the first row fails, the run
+    stops and the others are not started."""
     from revoke.state.journal import JournalError
 
     rows = [
@@ -368,12 +369,3 @@ def put_planned(gateway: IamGateway, row: TargetPlan) -> None:
         )
     else:
         gateway.put_inline(row.kind, row.name, row.policy_name, row.policy_document)
-
-
-def _in_force(row: TargetPlan) -> bool:
-    """The document to write is already there (a row planned for containment alone)."""
-    return (
-        row.previous_document is not None
-        and row.policy_document is not None
-        and compact(row.previous_document) == compact(row.policy_document)
-    )

@@ -21,16 +21,6 @@ if TYPE_CHECKING:
     from revoke.ops.revocation import RunResult
 
 
-def _in_force(row: TargetPlan) -> bool:
-    from revoke.core.policy import compact
-
-    return (
-        row.previous_document is not None
-        and row.policy_document is not None
-        and compact(row.previous_document) == compact(row.policy_document)
-    )
-
-
 def what_happens(row: TargetPlan, name: str | None = None) -> str:
     """One principal's line of the plan: `user alice: write AWSRevokeOlderSessions`
     (`name`: how to name it, `alice in 111111111111` in a fan-out)."""
@@ -39,7 +29,7 @@ def what_happens(row: TargetPlan, name: str | None = None) -> str:
         return f"{who}: refused: {row.error or row.error_code or 'no reason given'}"
     if row.status == STATUS_UNCHANGED:
         return f"{who}: unchanged: {row.reason or 'nothing to change'}"
-    if _in_force(row):
+    if row.document_in_force:
         return f"{who}: deny already in force; containment only"
     where = (
         f"customer-managed policy {row.policy_name}"

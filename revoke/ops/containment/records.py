@@ -227,9 +227,7 @@ class JournalRecords(RecorderBase):
 
     def _policy_written(self, row: TargetPlan) -> bool | None:
         """True: our document went in; False: it did not; None: unknown (interrupted)."""
-        in_force = row.previous_document is not None and compact(row.previous_document) == (
-            compact(row.policy_document) if row.policy_document is not None else None
-        )
+        in_force = row.document_in_force
         if row.status == STATUS_APPLIED:
             return not in_force
         if row.status == STATUS_FAILED:

@@ -12,7 +12,7 @@ from typing import Any
 
 @dataclass
 class _Pending:
-    """A record waiting for a group commit (see Journal.append)."""
+    """One caller's records waiting for a group commit (see Journal.append_many)."""
 
     bodies: list[dict[str, Any]]
     done: bool = False
