@@ -51,6 +51,7 @@ def _finish(
     """Print the result; `shown`: warnings the prompt already showed (not said twice)."""
     import time
 
+    from revoke.cli.plan_view import summary_line, unsaid
     from revoke.ops.revocation import RunResult
 
     assert isinstance(result, RunResult)
@@ -61,8 +62,7 @@ def _finish(
     note = None
     if g.output == "table":
         rows, note = _table_rows(rows)
-    said = set(shown)
-    warnings = [w for w in payload["warnings"] if w not in said]
+    warnings = unsaid(payload["warnings"], shown)
     emit(g, payload, rows, TARGET_COLUMNS, title=title, warnings=warnings, note=note)
     if g.output == "table" and g.query is None:  # --query prints its result alone
         from revoke.ops.containment import step_summary
@@ -82,8 +82,6 @@ def _finish(
             typer.echo("policy document to be written:")
             typer.echo(document)
     if kind is not None and started is not None:
-        from revoke.cli.plan_view import summary_line
-
         g.say(summary_line(result, kind, time.monotonic() - started))
     code = result.exit_code()
     if code:
