@@ -229,6 +229,7 @@ class FidelityLayer:
     def _handle(self, req: SandboxRequest) -> Reply:
         principal = req.environ["revoke.principal"] = self._authenticate(req)
         service, operation = req.service, req.operation
+        account = principal.account_id if principal else self.account_id  # the caller's
         if principal is not None:
             self._session_limits(principal, service, operation)
             if service == "sts" and operation == "GetCallerIdentity":
@@ -254,30 +255,26 @@ class FidelityLayer:
                 return get_federation_token(req.params, principal, self.store, self.clock)
         if service == "iam":
             check_names(operation, req.params)  # moto takes any name
+            # AWS managed policies exist in every account: load the one named.
+            for param in ("PolicyArn", "PermissionsBoundary"):
+                if req.params.get(param, "").startswith(AWS_MANAGED_PREFIX):
+                    ensure_aws_managed_policy(account, req.params[param])
         if service == "sts" and operation == "GetAccessKeyInfo":
             answered = get_access_key_info(req.params, self.store)
             if answered is not None:
                 return answered
         if service == "cloudtrail" and operation == "LookupEvents":
-            account = principal.account_id if principal else self.account_id
             return self.trail.lookup_events(req.body, account, req.region, self.clock.now())
         if service == "iam" and operation in SERVICE_CREDENTIAL_OPS:  # moto has none
             caller = principal or root_principal(self.account_id, None)
             return self.service_credentials.answer(operation, req.params, caller, self.clock.now())
         if service == "signin":  # moto has no AWS Sign-In
             return self.signin.answer(req.path, req.body, principal, self.clock.now())
-        if service == "iam":  # AWS managed policies exist in every account: load the named one
-            account = principal.account_id if principal else self.account_id
-            for param in ("PolicyArn", "PermissionsBoundary"):
-                if req.params.get(param, "").startswith(AWS_MANAGED_PREFIX):
-                    ensure_aws_managed_policy(account, req.params[param])
         if service == "iam" and operation in USER_BOUNDARY_OPS:  # moto has none for users
-            account = principal.account_id if principal else self.account_id
             return user_boundary(operation, req.params, account)
         if service == "iam" and operation == "SimulatePrincipalPolicy":
             return simulate_principal_policy(req.params)
         if service == "iam" and operation in PUT_INLINE:
-            account = principal.account_id if principal else self.account_id
             check_inline_quota(operation, req.params, account)
         if service == "sts" and operation in _ASSUME_ROLE:
             seconds = check_assume_role(req.params, principal)

@@ -308,8 +308,8 @@ def ensure_aws_managed_policy(account_id: str, arn: str) -> Any:
     AWS managed policies exist in every account ("AWS managed policies are ... created
     and administered by AWS", available to attach in any account: IAM User Guide,
     https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html).
-    moto loads all of them only when MOTO_IAM_LOAD_MANAGED_POLICIES is set, about a
-    thousand documents per account; the sandbox loads the one a request names.
+    moto loads all of them only when MOTO_IAM_LOAD_MANAGED_POLICIES is set, about
+    1,600 documents per account; the sandbox loads the one a request names.
     """
     if not arn.startswith(AWS_MANAGED_PREFIX):
         return None
