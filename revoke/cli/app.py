@@ -68,22 +68,6 @@ __all__ = [
     "stdin_is_terminal",
 ]
 
-# Command modules, in the order they were registered (every command: COMMANDS).
-COMMAND_MODULES = [
-    "revoke.cli.revoke_cmd",
-    "revoke.cli.verify_cmd",
-    "revoke.cli.residual_cmd",
-    "revoke.cli.trace_cmd",
-    "revoke.cli.lift_cmd",
-    "revoke.cli.token_cmd",
-    "revoke.cli.journal_cmd",
-    "revoke.cli.org_cmd",
-    "revoke.cli.key_cmd",
-    "revoke.cli.sandbox_cmd",
-    "revoke.cli.demo_cmd",
-    "revoke.cli.respond_cmd",
-    "revoke.cli.completion_cmd",
-]
 _LIFT = ("revoke.cli.lift_cmd", "revoke.cli.org_cmd")  # org_cmd adds `lift org`
 # Each command, in `revoke --help` order, and the modules whose register(app) make it:
 # only those are imported and built when it runs (revoke.cli.lazy). A test checks this
@@ -107,6 +91,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "journal": ("revoke.cli.journal_cmd",),
     "sandbox": ("revoke.cli.sandbox_cmd",),
 }
+# Every command module, once, in the order COMMANDS first names it.
+COMMAND_MODULES = list(dict.fromkeys(m for modules in COMMANDS.values() for m in modules))
 # The root's Typer settings its commands are built with (plain help text, no completion).
 TYPER_SETTINGS: dict[str, Any] = {
     "pretty_exceptions_show_locals": False,
