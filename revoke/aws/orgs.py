@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from revoke.aws.errors import aws_errors, error_code
@@ -22,6 +22,7 @@ from revoke.core.scp import (
     OrgState,
     OrgTarget,
     ScpPolicy,
+    parse_org_target,
 )
 from revoke.errors import AwsFailure
 
@@ -156,6 +157,11 @@ class OrgsGateway:
                 )
                 parents.extend(ou["Id"] for page in pages for ou in page["OrganizationalUnits"])
         return found
+
+    def account_ids_under(self, target_ids: Iterable[str]) -> set[str]:
+        """The IDs of every account under any of these targets (root, OU or account IDs, as
+        ListTargetsForPolicy gives them): where an SCP attached to them applies."""
+        return {a["id"] for t in target_ids for a in self.accounts_under(parse_org_target(t))}
 
     def target_name(self, target: OrgTarget) -> str | None:
         import botocore.exceptions

@@ -99,17 +99,13 @@ def already_covered(orgs: OrgsGateway, plan: ScpPlan) -> list[str] | None:
     applies to every account below where it is attached,
     https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html).
     Read-only; None when Organizations would not say."""
-    from revoke.core.scp import parse_org_target
-
     reached = [a["id"] for a in plan.covered_accounts]
     if not reached or not plan.previous_targets:
         return []
     if plan.target.id in plan.previous_targets:
         return reached
-    under: set[str] = set()
     try:
-        for target in plan.previous_targets:
-            under.update(a["id"] for a in orgs.accounts_under(parse_org_target(target)))
+        under = orgs.account_ids_under(plan.previous_targets)
     except RevokeError:
         return None
     return [a for a in reached if a in under]

@@ -249,8 +249,6 @@ def lift_reach(orgs: OrgsGateway, lift: dict[str, Any]) -> dict[str, list[str]] 
     account below where it is attached,
     https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html).
     None when Organizations would not say."""
-    from revoke.core.scp import parse_org_target
-
     target = OrgTarget(lift["kind"], lift["name"])
     management = lift.get("account")
     kept: set[str] = set()
@@ -259,8 +257,7 @@ def lift_reach(orgs: OrgsGateway, lift: dict[str, Any]) -> dict[str, list[str]] 
         attached = orgs.targets_for_policy(lift["policy_id"]) if lift.get("policy_id") else []
         stays = [t for t in attached if t != target.id]
         if "organizations:DeletePolicy" not in {s["action"] for s in lift["steps"]}:
-            for other in stays:
-                kept.update(a["id"] for a in orgs.accounts_under(parse_org_target(other)))
+            kept = orgs.account_ids_under(stays)
     except RevokeError:
         return None
     return {
