@@ -26,3 +26,21 @@ def assert_clean_failure(result: Any, code: int) -> None:
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stdout == ""
     assert result.stderr.strip(), "an error must say what went wrong"
+
+
+def member_client(account: str, service: str = "iam") -> Any:
+    """A moto client in a member account, through the OrganizationAccountAccessRole that
+    Organizations creates there (as the management account's admin reaches it)."""
+    import boto3
+
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+        RoleSessionName="setup",
+    )["Credentials"]
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )

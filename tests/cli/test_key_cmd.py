@@ -26,7 +26,7 @@ from revoke.core.timeparse import cutoff_datetime
 from revoke.sandbox.tokens import key_id_for_account
 from revoke.state.journal import Journal
 from revoke.state.ledger import Ledger, new_record
-from tests.helpers import assert_clean_failure, json_out, run_cli
+from tests.helpers import assert_clean_failure, json_out, member_client, run_cli
 
 ACCOUNT = "123456789012"
 ALLOW_ALL = json.dumps(
@@ -231,19 +231,6 @@ def test_a_key_no_user_owns_is_254_and_changes_nothing(iam: Any) -> None:
 # -- a key of another account ------------------------------------------------------------------
 
 
-def _member_client(account: str, service: str) -> Any:
-    creds = boto3.client("sts", region_name="us-east-1").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="setup"
-    )["Credentials"]
-    return boto3.client(
-        service,
-        region_name="us-east-1",
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
-
-
 @pytest.fixture
 def member(iam: Any) -> dict[str, Any]:
     """A member account whose user bob's key leaked; the responder is in the management."""
@@ -252,7 +239,7 @@ def member(iam: Any) -> dict[str, Any]:
     account = orgs.create_account(AccountName="prod", Email="prod@example.com")[
         "CreateAccountStatus"
     ]["AccountId"]
-    member_iam = _member_client(account, "iam")
+    member_iam = member_client(account, "iam")
     member_iam.create_user(UserName="bob")
     key = member_iam.create_access_key(UserName="bob")["AccessKey"]
     return {"account": account, "iam": member_iam, "key": key}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
@@ -21,7 +20,7 @@ from revoke.core.policy import POLICY_NAME, existing_cutoff
 from revoke.ops.accounts import ACCOUNT_FAILED, AccountOutcome
 from revoke.ops.fanout import FanOutResult
 from revoke.ops.revocation import RunResult
-from tests.helpers import json_out, run_cli
+from tests.helpers import json_out, member_client, run_cli
 
 MANAGEMENT = "123456789012"
 ROLE = "OrganizationAccountAccessRole"
@@ -42,19 +41,6 @@ DENY = {
 }
 
 
-def member_iam(account: str) -> Any:
-    creds = boto3.client("sts", region_name="us-east-1").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="setup"
-    )["Credentials"]
-    return boto3.client(
-        "iam",
-        region_name="us-east-1",
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
-
-
 @pytest.fixture
 def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """prod: alice, no revocation; dev: alice, the cutoff already in force; locked: the
@@ -69,12 +55,12 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
             for n in ("prod", "dev", "locked")
         ]
         for account in accounts:
-            iam = member_iam(account)
+            iam = member_client(account)
             iam.put_role_policy(
                 RoleName=ROLE, PolicyName="admin", PolicyDocument=json.dumps(ALLOW_ALL)
             )
             iam.create_user(UserName="alice")
-        member_iam(accounts[1]).put_user_policy(
+        member_client(accounts[1]).put_user_policy(
             UserName="alice", PolicyName=POLICY_NAME, PolicyDocument=json.dumps(DENY)
         )
         iam = boto3.client("iam", region_name="us-east-1")
@@ -98,7 +84,7 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 def alice_cutoff(account: str) -> str | None:
     with disable_iam_authentication():
-        iam = member_iam(account)
+        iam = member_client(account)
         if POLICY_NAME not in iam.list_user_policies(UserName="alice")["PolicyNames"]:
             return None
         return existing_cutoff(

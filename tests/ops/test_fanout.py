@@ -26,7 +26,7 @@ from revoke.ops.fanout import (
 )
 from revoke.ops.revocation import RunResult
 from revoke.state.journal import Journal
-from tests.helpers import json_out, run_cli
+from tests.helpers import json_out, member_client, run_cli
 
 A, B, C = "111111111111", "222222222222", "333333333333"
 CUTOFF = "2026-11-01T05:00:00Z"
@@ -134,19 +134,6 @@ ALLOW_ALL = json.dumps(
 )
 
 
-def _member_iam(account: str) -> Any:
-    creds = boto3.client("sts", region_name="us-east-1").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="setup"
-    )["Credentials"]
-    return boto3.client(
-        "iam",
-        region_name="us-east-1",
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
-
-
 @pytest.fixture
 def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """Three member accounts, each with a user alice; a responder in the management account
@@ -162,7 +149,7 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             for n in ("prod", "dev", "locked")
         ]
         for account in accounts:
-            iam = _member_iam(account)
+            iam = member_client(account)
             # What AWS gives the role it creates: AdministratorAccess.
             iam.put_role_policy(RoleName=ROLE, PolicyName="admin", PolicyDocument=ALLOW_ALL)
             iam.create_user(UserName="alice")
@@ -186,7 +173,7 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 
 def put_revocation(account: str) -> None:
-    _member_iam(account).put_user_policy(
+    member_client(account).put_user_policy(
         UserName="alice",
         PolicyName=POLICY_NAME,
         PolicyDocument=json.dumps(
@@ -223,7 +210,7 @@ def test_status_across_accounts_with_one_unreachable(org: dict[str, Any]) -> Non
 
 def alice_policy(account: str) -> dict[str, Any] | None:
     with disable_iam_authentication():
-        iam = _member_iam(account)
+        iam = member_client(account)
         if POLICY_NAME not in iam.list_user_policies(UserName="alice")["PolicyNames"]:
             return None
         return iam.get_user_policy(UserName="alice", PolicyName=POLICY_NAME)[  # type: ignore[no-any-return]
